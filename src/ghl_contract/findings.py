@@ -1,0 +1,84 @@
+"""The one findings model: every check in the product reports through `Finding` and `Report`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    BREAKING = "breaking"
+    NON_BREAKING = "non-breaking"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One difference between what was seen and the contract, at one place."""
+
+    pointer: str  # RFC 6901 pointer into the payload ("" is the whole payload)
+    rule: str  # a stable code from ghl_contract.rules
+    severity: Severity
+    message: str  # one plain sentence
+    expected: Any = None
+    actual: Any = None
+    source: str | None = None  # file:line, HAR entry, or the test that saw it
+    status: int | None = None  # HTTP status, when the payload came from a response
+    trace_id: str | None = None  # HighLevel's traceId, when the response carried one
+
+    @property
+    def breaking(self) -> bool:
+        return self.severity is Severity.BREAKING
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return {key: value for key, value in data.items() if value is not None}
+
+
+@dataclass(slots=True)
+class Report:
+    """What one check or run produced: findings, how much was checked, and input problems."""
+
+    findings: list[Finding] = field(default_factory=list)
+    checked: int = 0  # payloads (or exchanges) examined
+    problems: list[str] = field(default_factory=list)  # input errors, one sentence each
+    notes: list[str] = field(default_factory=list)  # plain facts for the reader (skips, plan)
+
+    @property
+    def breaking(self) -> list[Finding]:
+        return [f for f in self.findings if f.breaking]
+
+    @property
+    def non_breaking(self) -> list[Finding]:
+        return [f for f in self.findings if not f.breaking]
+
+    def exit_code(self, *, strict: bool = False) -> int:
+        """0 the contract holds, 1 it is broken, 2 the input could not all be read."""
+        if self.problems:
+            return 2
+        if self.breaking or (strict and self.findings):
+            return 1
+        return 0
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "checked": self.checked,
+            "findings": len(self.findings),
+            "breaking": len(self.breaking),
+            "non_breaking": len(self.non_breaking),
+            "problems": len(self.problems),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary(),
+            "findings": [f.to_dict() for f in self.findings],
+            "problems": list(self.problems),
+            "notes": list(self.notes),
+        }
+
+
+def pointer(path: Any) -> str:
+    """RFC 6901 pointer from a sequence of keys and indices."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
