@@ -1,0 +1,177 @@
+"""What one contract run is told: target, credentials, budgets. Options and environment, one place.
+
+Every option has an environment variable so that CI can configure a run without a command line.
+The pytest plugin and `ghl-contract run` both build a `RunSettings` from the same table.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ghl_contract.errors import UsageError
+
+DEFAULT_API_VERSION = "2021-07-28"
+LIVE_BASE_URL = "https://services.leadconnectorhq.com"
+SANDBOX_RATE = "25/10s"  # sandbox and trial tokens: 25 requests per 10 s
+
+
+@dataclass(frozen=True)
+class Option:
+    """One run option: its flag, environment variable, default and help."""
+
+    flag: str
+    env: str
+    default: str | None
+    help: str
+    is_flag: bool = False  # a switch: present or `1/true/yes` in the environment
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("--base-url", "GHL_BASE_URL", None,
+           "API to test; default: the embedded mock on an ephemeral loopback port."),
+    Option("--token", "GHL_TOKEN", None, "Bearer token (OAuth access token or Private Integration "
+           "Token); never printed."),
+    Option("--location-id", "GHL_LOCATION_ID", None, "Location (sub-account) id the token owns."),
+    Option("--estimate-id", "GHL_ESTIMATE_ID", None, "Estimate to convert."),
+    Option("--other-location-id", "GHL_OTHER_LOCATION_ID", None,
+           "A location the token may not access, for the 403 tests."),
+    Option("--api-version", "GHL_API_VERSION", DEFAULT_API_VERSION, "Version header to send."),
+    Option("--max-examples", "GHL_MAX_EXAMPLES", None,
+           "Generated cases per property test (default: the Hypothesis profile's)."),
+    Option("--report-dir", "GHL_REPORT_DIR", None,
+           "Write junit.xml, drift-report.json and drift-report.md here."),
+    Option("--strict-drift", "GHL_STRICT_DRIFT", None,
+           "Fail on non-breaking drift (added fields) too.", is_flag=True),
+    Option("--allow-writes", "GHL_ALLOW_WRITES", None,
+           "Live mode: allow requests that create invoices.", is_flag=True),
+    Option("--max-writes", "GHL_MAX_WRITES", "5", "Live mode: most invoices a run may create."),
+    Option("--rate-limit", "GHL_RATE_LIMIT", None,
+           f"Client-side request rate, e.g. 100/10s (live default {SANDBOX_RATE})."),
+    Option("--request-timeout", "GHL_REQUEST_TIMEOUT", "10", "Seconds per request."),
+    Option("--run-timeout", "GHL_RUN_TIMEOUT", "600", "Seconds for the whole run."),
+    Option("--record", "GHL_RECORD_DIR", None,
+           "Keep every exchange, redacted, as a HAR file in this directory."),
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """`"25/10s"` -> (25 requests, 10.0 seconds)."""
+    match = _RATE.match(text)
+    if not match or int(match.group(1)) < 1:
+        raise UsageError(f"--rate-limit {text!r} is not of the form N/10s (requests per period).")
+    count, period, unit = int(match.group(1)), float(match.group(2)), match.group(3) or "s"
+    seconds = period / 1000 if unit == "ms" else period * 60 if unit == "m" else period
+    if seconds <= 0:
+        raise UsageError(f"--rate-limit {text!r} has an empty period.")
+    return count, seconds
+
+
+def _positive(name: str, text: str, kind: type[int] | type[float]) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise UsageError(f"{name} {text!r} is not a number.") from None
+    if value <= 0 and not (name == "--max-writes" and value == 0):
+        raise UsageError(f"{name} must be greater than 0, not {text}.")
+    return value
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """A validated run configuration. `base_url` None means the embedded mock."""
+
+    base_url: str | None = None
+    token: str | None = field(default=None, repr=False)
+    location_id: str | None = None
+    estimate_id: str | None = None
+    other_location_id: str | None = None
+    api_version: str = DEFAULT_API_VERSION
+    max_examples: int | None = None
+    report_dir: Path | None = None
+    strict_drift: bool = False
+    allow_writes: bool = False
+    max_writes: int = 5
+    rate_limit: tuple[int, float] | None = None
+    request_timeout: float = 10.0
+    run_timeout: float = 600.0
+    record_dir: Path | None = None
+
+    @property
+    def live(self) -> bool:
+        """Any base URL is live: it is not the embedded mock, so writes are real."""
+        return self.base_url is not None
+
+    @property
+    def effective_rate_limit(self) -> tuple[int, float] | None:
+        if self.rate_limit is not None:
+            return self.rate_limit
+        return parse_rate(SANDBOX_RATE) if self.live else None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str | bool | None],
+                    environ: Mapping[str, str] | None = None) -> RunSettings:
+        """Options (by dest) override environment variables, which override defaults."""
+        environ = os.environ if environ is None else environ
+        raw: dict[str, str | bool | None] = {}
+        for option in OPTIONS:
+            value = values.get(option.dest)
+            if value in (None, False):
+                env = environ.get(option.env)
+                if option.is_flag:
+                    value = env is not None and env.strip().lower() in _TRUE
+                else:
+                    value = env if env not in (None, "") else option.default
+            raw[option.dest] = value
+        settings = cls(
+            base_url=str(raw["base_url"]).rstrip("/") if raw["base_url"] else None,
+            token=str(raw["token"]) if raw["token"] else None,
+            location_id=str(raw["location_id"]) if raw["location_id"] else None,
+            estimate_id=str(raw["estimate_id"]) if raw["estimate_id"] else None,
+            other_location_id=str(raw["other_location_id"]) if raw["other_location_id"] else None,
+            api_version=str(raw["api_version"]),
+            max_examples=(int(_positive("--max-examples", str(raw["max_examples"]), int))
+                          if raw["max_examples"] else None),
+            report_dir=Path(str(raw["report_dir"])) if raw["report_dir"] else None,
+            strict_drift=bool(raw["strict_drift"]),
+            allow_writes=bool(raw["allow_writes"]),
+            max_writes=int(_positive("--max-writes", str(raw["max_writes"]), int)),
+            rate_limit=parse_rate(str(raw["rate_limit"])) if raw["rate_limit"] else None,
+            request_timeout=_positive("--request-timeout", str(raw["request_timeout"]), float),
+            run_timeout=_positive("--run-timeout", str(raw["run_timeout"]), float),
+            record_dir=Path(str(raw["record"])) if raw["record"] else None,
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.base_url is not None and not re.match(r"^https?://[^/\s]+", self.base_url):
+            raise UsageError(f"--base-url {self.base_url!r} is not an http(s) URL.")
+        if self.live:
+            missing = [
+                f"{opt.flag} ({opt.env})"
+                for opt, value in (
+                    (_option("--token"), self.token),
+                    (_option("--location-id"), self.location_id),
+                    (_option("--estimate-id"), self.estimate_id),
+                )
+                if not value
+            ]
+            if missing:
+                raise UsageError(
+                    f"A run against {self.base_url} needs {', '.join(missing)}; nothing was sent."
+                )
+
+
+def _option(flag: str) -> Option:
+    return next(option for option in OPTIONS if option.flag == flag)
