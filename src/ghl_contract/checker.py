@@ -1,13 +1,29 @@
-"""Checks one payload against the contract: schema findings first, then payload invariants."""
+"""Checks one payload against the contract: schema findings first, then payload invariants.
+
+`check_payload` takes a parsed payload. `check_body` takes an HTTP body as it travelled (a HAR
+entry, a recording): the status, the Content-Type, an empty or non-JSON body are findings too,
+and a 200 body is checked against the request that produced it.
+
+Speed: a valid payload costs one `is_valid` call of jsonschema-rs and the invariants' float
+shortcut; only an invalid payload takes the precise path that locates and classifies each change.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from ghl_contract.findings import Finding
-from ghl_contract.invariants import response_findings
+from ghl_contract.invariants import INPUTS, exchange_findings, response_findings
 from ghl_contract.registry import ContractRegistry, error_schema, kind_schema, pinned
+from ghl_contract.rules import severity
 from ghl_contract.schema_findings import schema_findings
+
+_JSON_MEDIA = re.compile(r"^\s*application/([\w.+-]+\+)?json\s*(;|$)", re.IGNORECASE)
 
 
 def check_payload(payload: Any, kind: str = "response", *, source: str | None = None,
@@ -16,7 +32,103 @@ def check_payload(payload: Any, kind: str = "response", *, source: str | None = 
     """Every finding for one payload of `kind`; an error body is checked by its `status`."""
     registry = registry or pinned()
     name = error_schema(status) if kind == "error" and status else kind_schema(kind)
-    findings = schema_findings(registry.validator(name, strict=True), payload, source)
+    validator = registry.validator(name, strict=True)
+    if validator.is_valid(payload):
+        if kind != "response":
+            return []
+        found = response_findings(payload, source)
+        return _stamped(found, payload, kind, status) if found else found
+    findings = schema_findings(validator, payload, source)
     if kind == "response":
-        findings.extend(response_findings(payload, source))
+        findings.extend(without_moot(response_findings(payload, source), findings))
+    return _stamped(findings, payload, kind, status)
+
+
+def check_body(body: bytes | str | None, kind: str = "response", *, source: str | None = None,
+               status: int | None = None, content_type: str | None = None,
+               request: Any = None, estimate_id: str | None = None,
+               registry: ContractRegistry | None = None) -> list[Finding]:
+    """Every finding for one HTTP body as it travelled.
+
+    For a response (`status` given), a 5xx is one server-error finding and a status the contract
+    does not document (1xx-3xx other than 200) one unexpected-status finding; their bodies are
+    not the contract's. An empty body, a body that is not JSON or is JSON cut short is one finding
+    each; a JSON body under another Content-Type is a wrong-content-type finding besides its own.
+    A 200 body checked with the `request` body and `estimate_id` that produced it is also held to
+    the exchange invariants (altId, altType, status draft, estimate id, items).
+    """
+    if status is not None and (status >= 500 or (status < 400 and status != 200)):
+        rule = "server-error" if status >= 500 else "unexpected-status"
+        return [Finding("", rule, severity(rule),
+                        f"The server answered {status}, which the contract does not document here.",
+                        200, status, source, status)]
+    text = body.encode() if isinstance(body, str) else body or b""
+    if not text.strip():
+        return [_body_finding("empty-body", "The body is empty, but the contract documents one.",
+                              "JSON", "empty", source, status)]
+    try:
+        payload = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if exc.msg.startswith("unexpected end of data"):
+            return [_body_finding("truncated-json",
+                                  f"The body is JSON cut short after {len(text)} bytes.",
+                                  "JSON", exc.msg, source, status)]
+        return [_body_finding("not-json",
+                              f"The body is not JSON ({exc.msg} at character {exc.pos}): "
+                              f"{_start(text)}.", "JSON", content_type or "unknown", source,
+                              status)]
+    findings: list[Finding] = []
+    if content_type is not None and not _JSON_MEDIA.match(content_type):
+        findings.append(_body_finding(
+            "wrong-content-type",
+            f"The Content-Type is {content_type!r}, not application/json, for a JSON body.",
+            "application/json", content_type, source, status))
+    found = check_payload(payload, kind, source=source, status=status, registry=registry)
+    findings.extend(found)
+    if kind == "response" and isinstance(request, Mapping) and isinstance(estimate_id, str):
+        exchange = exchange_findings(request, estimate_id, payload, source)
+        findings.extend(_stamped(without_moot(exchange, found), payload, kind, status))
     return findings
+
+
+def without_moot(invariant_findings: list[Finding], schema: list[Finding]) -> list[Finding]:
+    """The invariant findings whose inputs no breaking schema finding already covers.
+
+    An invoice item whose amount became the string "1000" is one change: the type finding says
+    it all, and the total that no longer adds up is a consequence, not a second change.
+    """
+    covered = [f.pointer for f in schema if f.breaking]
+    if not covered or not invariant_findings:
+        return invariant_findings
+    return [f for f in invariant_findings
+            if not any(_under(at, pattern) for at in covered for pattern in INPUTS.get(f.rule, ()))]
+
+
+def _under(at: str, pattern: str) -> bool:
+    """Whether pointer `at` is `pattern` or inside it; `*` in the pattern is any array index."""
+    parts, wanted = at.split("/"), pattern.split("/")
+    if len(parts) < len(wanted):
+        return False
+    return all(w == p or (w == "*" and p.isascii() and p.isdigit())
+               for w, p in zip(wanted, parts, strict=False))
+
+
+def _stamped(findings: list[Finding], payload: Any, kind: str,
+             status: int | None) -> list[Finding]:
+    """The findings with the HTTP status and HighLevel's traceId of an error body, when known."""
+    trace = payload.get("traceId") if kind == "error" and isinstance(payload, Mapping) else None
+    trace = trace if isinstance(trace, str) else None
+    if status is None and trace is None:
+        return findings
+    return [replace(f, status=status, trace_id=trace) for f in findings]
+
+
+def _body_finding(rule: str, message: str, expected: Any, actual: Any, source: str | None,
+                  status: int | None) -> Finding:
+    return Finding("", rule, severity(rule), message, expected, actual, source, status)
+
+
+def _start(text: bytes) -> str:
+    head = text.strip()[:40].decode("utf-8", "replace")
+    head = " ".join(head.split())
+    return repr(head + ("…" if len(text.strip()) > 40 else ""))

@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeGuard
 
 from ghl_contract.findings import Finding
-from ghl_contract.money import invoice_total, to_cents
+from ghl_contract.money import float_total, invoice_total, plain_number, to_cents
 from ghl_contract.rules import severity
 
 # Totals may differ by one cent when a server rounds each line rather than the sum.
 TOLERANCE = Decimal("0.01")
+
+# The float shortcut, taken only where the Decimal rule cannot find a mismatch. Rounding a value
+# half-up to the cent moves it by at most 0.005, and two values whose difference stays under 0.02
+# after rounding differ by at most TOLERANCE (in whole cents). A float total within TOTAL_MARGIN of
+# the stated one is at most 0.0094 from the Decimal total (money.FLOAT_LIMIT), hence under 0.02
+# after rounding both. amountDue within DUE_MARGIN of total - amountPaid: 0.004 + 3 * 0.005 < 0.02.
+TOTAL_MARGIN = 0.009
+DUE_MARGIN = 0.004
+
+# The payload fields each invariant reads. A breaking schema finding at or under one of them already
+# names the change, so the checker drops the invariant's finding then (`*` is any array index).
+INPUTS: Mapping[str, tuple[str, ...]] = {
+    "amount-due-mismatch": ("/invoice/total", "/invoice/amountPaid", "/invoice/amountDue"),
+    "total-mismatch": (
+        "/invoice/total", "/invoice/discount", "/invoice/invoiceItems/*/amount",
+        "/invoice/invoiceItems/*/qty", "/invoice/invoiceItems/*/taxes",
+        "/invoice/invoiceItems/*/taxInclusive", "/invoice/invoiceItems/*/productId",
+    ),
+    "currency-mismatch": ("/invoice/currency", "/estimate/currency"),
+    "alt-id-mismatch": ("/invoice/altId",),
+    "alt-type-mismatch": ("/invoice/altType",),
+    "status-not-draft": ("/invoice/status",),
+    "estimate-mismatch": ("/estimate/_id",),
+    "items-mismatch": (
+        "/invoice/invoiceItems/*/name", "/invoice/invoiceItems/*/qty",
+        "/invoice/invoiceItems/*/amount", "/estimate/items/*/name", "/estimate/items/*/qty",
+        "/estimate/items/*/amount",
+    ),
+}
 
 
 def _finding(rule: str, at: str, message: str, expected: Any, actual: Any,
@@ -19,44 +48,75 @@ def _finding(rule: str, at: str, message: str, expected: Any, actual: Any,
     return Finding(at, rule, severity(rule), message, expected, actual, source)
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _number(value: Any) -> TypeGuard[int | float]:
+    return type(value) in (int, float) or (
+        isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def _cents(value: int | float) -> Decimal:
+    """`value` to the cent; a value too large to carry cents (1e300) stays as it is."""
+    try:
+        return to_cents(value)
+    except InvalidOperation:
+        return Decimal(str(value))
 
 
 def response_findings(payload: Any, source: str | None = None) -> list[Finding]:
-    """Invariants that need only a 200 body; parts the schema already flags are skipped."""
-    if not isinstance(payload, Mapping):
+    """Invariants that need only a 200 body; parts the schema already flags are skipped.
+
+    Runs on every payload `check` reads: the float shortcut answers for consistent payloads, and
+    the Decimal rule (money.py) decides every other case and words the finding.
+    """
+    # `type(x) is dict` first: what JSON parsers make, without the slower ABC check
+    if type(payload) is not dict and not isinstance(payload, Mapping):
         return []
     invoice, estimate = payload.get("invoice"), payload.get("estimate")
-    if not isinstance(invoice, Mapping):
+    if type(invoice) is not dict and not isinstance(invoice, Mapping):
         return []
     findings: list[Finding] = []
     total, paid, due = invoice.get("total"), invoice.get("amountPaid"), invoice.get("amountDue")
-    if _number(total) and _number(paid) and _number(due):
-        expected_due = to_cents(total) - to_cents(paid)
-        if abs(to_cents(due) - expected_due) > TOLERANCE:
-            findings.append(_finding(
+    items = invoice.get("invoiceItems")
+    discount = invoice.get("discount")
+    if type(discount) is not dict and not isinstance(discount, Mapping):
+        discount = None
+    computed: Decimal | None = None
+    if _number(total) and isinstance(items, list) and all(
+            type(i) is dict or isinstance(i, Mapping) for i in items):
+        fast = float_total(items, discount) if plain_number(total) else None
+        if fast is None or abs(fast - total) > TOTAL_MARGIN:
+            try:
+                added_up = invoice_total(items, discount)
+            except (ValueError, ArithmeticError, TypeError, AttributeError):
+                pass  # a malformed item, an amount past Decimal's precision: schema's finding
+            else:
+                if abs(_cents(total) - added_up) > TOLERANCE:
+                    computed = added_up
+            if computed is not None:
+                findings.append(_finding(
+                    "total-mismatch", "/invoice/total",
+                    f"total is {total}, but its items, taxes and discount add up to {computed}.",
+                    float(computed), total, source))
+    settled = (plain_number(total) and plain_number(paid) and plain_number(due)
+               and abs(due - (total - paid)) <= DUE_MARGIN)
+    if not settled and _number(total) and _number(paid) and _number(due):
+        expected_due = _cents(total) - _cents(paid)
+        wrong_due = abs(_cents(due) - expected_due) > TOLERANCE
+        # A total that disagrees with its items is the one change when amountDue agrees with
+        # the items' total instead: one finding (total-mismatch), not two.
+        if wrong_due and computed is not None:
+            wrong_due = abs(_cents(due) - (computed - _cents(paid))) > TOLERANCE
+        if wrong_due:
+            findings.insert(0, _finding(
                 "amount-due-mismatch", "/invoice/amountDue",
                 f"amountDue is {due}, but total {total} minus amountPaid {paid} is {expected_due}.",
                 float(expected_due), due, source))
-    items = invoice.get("invoiceItems")
-    discount = invoice.get("discount")
-    if _number(total) and isinstance(items, list) and all(isinstance(i, Mapping) for i in items):
-        try:
-            computed = invoice_total(items, discount if isinstance(discount, Mapping) else None)
-        except (ValueError, ArithmeticError, TypeError):
-            computed = None  # a malformed item is the schema's finding, not this one's
-        if computed is not None and abs(to_cents(total) - computed) > TOLERANCE:
-            findings.append(_finding(
-                "total-mismatch", "/invoice/total",
-                f"total is {total}, but its items, taxes and discount add up to {computed}.",
-                float(computed), total, source))
-    if isinstance(estimate, Mapping):
+    if type(estimate) is dict or isinstance(estimate, Mapping):
         ours, theirs = invoice.get("currency"), estimate.get("currency")
         if isinstance(ours, str) and isinstance(theirs, str) and ours != theirs:
             findings.append(_finding(
                 "currency-mismatch", "/invoice/currency",
-                f"The invoice is in {ours}, but the estimate is in {theirs}.", theirs, ours, source))
+                f"The invoice is in {ours}, but the estimate is in {theirs}.", theirs, ours,
+                source))
     return findings
 
 

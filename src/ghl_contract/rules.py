@@ -8,6 +8,8 @@ from ghl_contract.findings import Severity
 
 B, N = Severity.BREAKING, Severity.NON_BREAKING
 
+# ruff: noqa: E501  (one rule per line reads best as a table)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -48,6 +50,66 @@ _RULES = [
     Rule("outcome-unknown", B, "A write timed out after it was sent; it may have created an invoice."),
     Rule("rate-limited", B, "Still 429 after the bounded retries."),
     Rule("rate-limit-headers-missing", N, "A response lacks HighLevel's X-RateLimit-* headers."),
+    # Contract-to-contract diff (specdiff, `ghl-contract diff`): a change between an old and a new
+    # contract, judged from the consumer's side. Request: what a client sends; response: what it
+    # reads. Error bodies are responses.
+    Rule("request-body-added", B, "The operation now documents a request body it did not before."),
+    Rule("request-body-removed", N, "The operation no longer documents a request body."),
+    Rule("request-required-added", B, "A request field is newly required (or new and required)."),
+    Rule("request-required-removed", N, "A request field is no longer required."),
+    Rule("request-property-added", N, "A new optional request field."),
+    Rule("request-property-removed", N,
+         "A request field is no longer declared; undeclared fields are still accepted."),
+    Rule("request-property-rejected", B,
+         "A request field is no longer declared and the new contract rejects undeclared fields."),
+    Rule("request-enum-value-added", N, "A request field accepts a new value."),
+    Rule("request-enum-value-removed", B, "A request field no longer accepts a value."),
+    Rule("request-type-narrowed", B, "A request field accepts fewer JSON types."),
+    Rule("request-type-widened", N, "A request field accepts more JSON types."),
+    Rule("request-type-changed", B, "A request field has another JSON type (array<->object too)."),
+    Rule("request-format-changed", B, "A request field has a new or another format."),
+    Rule("request-format-removed", N, "A request field no longer has a format."),
+    Rule("request-additional-properties-closed", B,
+         "A request object now rejects undeclared fields."),
+    Rule("request-additional-properties-opened", N,
+         "A request object now accepts undeclared fields."),
+    Rule("request-constraint-tightened", B,
+         "A request constraint was added or tightened (enum, bounds, lengths, alternatives)."),
+    Rule("request-constraint-relaxed", N, "A request constraint was removed or relaxed."),
+    Rule("request-constraint-changed", B,
+         "A request constraint changed (pattern, const, if/then)."),
+    Rule("response-status-added", N,
+         "The operation documents a response status it did not before."),
+    Rule("response-success-removed", B, "A documented success (2xx) response is gone."),
+    Rule("response-error-removed", N, "A documented error response is gone."),
+    Rule("response-property-removed", B, "A response field is no longer declared."),
+    Rule("response-property-added", N, "A new response field."),
+    Rule("response-required-removed", B,
+         "A response field is no longer required: it may be absent."),
+    Rule("response-required-added", N, "A response field is now always present."),
+    Rule("response-enum-value-added", B, "A response field may carry a new value."),
+    Rule("response-enum-value-removed", N, "A response field no longer carries a value."),
+    Rule("response-type-narrowed", B, "A response field has fewer JSON types."),
+    Rule("response-type-widened", N, "A response field has more JSON types."),
+    Rule("response-type-changed", B,
+         "A response field has another JSON type (array<->object too)."),
+    Rule("response-format-changed", B, "A response field has a new or another format."),
+    Rule("response-format-removed", N, "A response field no longer has a format."),
+    Rule("response-additional-properties-closed", N,
+         "A response object no longer carries undeclared fields."),
+    Rule("response-additional-properties-opened", N,
+         "A response object may carry undeclared fields (tolerated)."),
+    Rule("response-constraint-tightened", B,
+         "A response constraint was added or tightened (enum, bounds, lengths, alternatives)."),
+    Rule("response-constraint-relaxed", N, "A response constraint was removed or relaxed."),
+    Rule("response-constraint-changed", B,
+         "A response constraint changed (pattern, const, if/then)."),
+    # The vendor-documentation lint (`ghl-contract lint-vendor`).
+    Rule("vendor-contradiction", N,
+         "The vendor schema contradicts an example; a recorded decision covers it."),
+    Rule("vendor-contradiction-unrecorded", B,
+         "The vendor schema contradicts an example and no recorded decision covers it."),
+    Rule("vendor-divergence", N, "The vendor schema differs from the pinned contract here."),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

@@ -43,7 +43,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("--estimate-id", "GHL_ESTIMATE_ID", None, "Estimate to convert."),
     Option("--other-location-id", "GHL_OTHER_LOCATION_ID", None,
            "A location the token may not access, for the 403 tests."),
+    Option("--other-estimate-id", "GHL_OTHER_ESTIMATE_ID", None,
+           "An estimate of another location, for the 403 test of a foreign estimate."),
     Option("--api-version", "GHL_API_VERSION", DEFAULT_API_VERSION, "Version header to send."),
+    Option("--compare-version", "GHL_COMPARE_VERSION", None,
+           "Also send the documented request with this Version header and report where the two "
+           "answers differ in shape."),
     Option("--max-examples", "GHL_MAX_EXAMPLES", None,
            "Generated cases per property test (default: the Hypothesis profile's)."),
     Option("--report-dir", "GHL_REPORT_DIR", None,
@@ -52,13 +57,20 @@ OPTIONS: tuple[Option, ...] = (
            "Fail on non-breaking drift (added fields) too.", is_flag=True),
     Option("--allow-writes", "GHL_ALLOW_WRITES", None,
            "Live mode: allow requests that create invoices.", is_flag=True),
-    Option("--max-writes", "GHL_MAX_WRITES", "5", "Live mode: most invoices a run may create."),
+    Option("--max-writes", "GHL_MAX_WRITES", "5",
+           "Live mode: most writes a run may send (a write: a POST with the valid token, which "
+           "can create an invoice)."),
     Option("--rate-limit", "GHL_RATE_LIMIT", None,
            f"Client-side request rate, e.g. 100/10s (live default {SANDBOX_RATE})."),
     Option("--request-timeout", "GHL_REQUEST_TIMEOUT", "10", "Seconds per request."),
     Option("--run-timeout", "GHL_RUN_TIMEOUT", "600", "Seconds for the whole run."),
     Option("--record", "GHL_RECORD_DIR", None,
            "Keep every exchange, redacted, as a HAR file in this directory."),
+    Option("--mock-drift", "GHL_MOCK_DRIFT", None,
+           "Embedded mock only: serve it under this drift profile (see `ghl-contract mock "
+           "--list-profiles`)."),
+    Option("--mock-fault", "GHL_MOCK_FAULT", None,
+           "Embedded mock only: serve it under this fault profile."),
 )
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -96,7 +108,9 @@ class RunSettings:
     location_id: str | None = None
     estimate_id: str | None = None
     other_location_id: str | None = None
+    other_estimate_id: str | None = None
     api_version: str = DEFAULT_API_VERSION
+    compare_version: str | None = None
     max_examples: int | None = None
     report_dir: Path | None = None
     strict_drift: bool = False
@@ -106,6 +120,8 @@ class RunSettings:
     request_timeout: float = 10.0
     run_timeout: float = 600.0
     record_dir: Path | None = None
+    mock_drift: str | None = None  # embedded mock only: names checked where the mock is started
+    mock_fault: str | None = None
 
     @property
     def live(self) -> bool:
@@ -139,7 +155,9 @@ class RunSettings:
             location_id=str(raw["location_id"]) if raw["location_id"] else None,
             estimate_id=str(raw["estimate_id"]) if raw["estimate_id"] else None,
             other_location_id=str(raw["other_location_id"]) if raw["other_location_id"] else None,
+            other_estimate_id=str(raw["other_estimate_id"]) if raw["other_estimate_id"] else None,
             api_version=str(raw["api_version"]),
+            compare_version=str(raw["compare_version"]) if raw["compare_version"] else None,
             max_examples=(int(_positive("--max-examples", str(raw["max_examples"]), int))
                           if raw["max_examples"] else None),
             report_dir=Path(str(raw["report_dir"])) if raw["report_dir"] else None,
@@ -150,6 +168,8 @@ class RunSettings:
             request_timeout=_positive("--request-timeout", str(raw["request_timeout"]), float),
             run_timeout=_positive("--run-timeout", str(raw["run_timeout"]), float),
             record_dir=Path(str(raw["record"])) if raw["record"] else None,
+            mock_drift=str(raw["mock_drift"]) if raw["mock_drift"] else None,
+            mock_fault=str(raw["mock_fault"]) if raw["mock_fault"] else None,
         )
         settings.validate()
         return settings
@@ -157,6 +177,14 @@ class RunSettings:
     def validate(self) -> None:
         if self.base_url is not None and not re.match(r"^https?://[^/\s]+", self.base_url):
             raise UsageError(f"--base-url {self.base_url!r} is not an http(s) URL.")
+        if self.live and (self.mock_drift or self.mock_fault):
+            flag = "--mock-drift" if self.mock_drift else "--mock-fault"
+            raise UsageError(f"{flag} applies to the embedded mock only; drop it or --base-url.")
+        if self.compare_version is not None and self.compare_version == self.api_version:
+            raise UsageError(
+                f"--compare-version {self.compare_version} is the run's --api-version already; "
+                "name another Version to compare with."
+            )
         if self.live:
             missing = [
                 f"{opt.flag} ({opt.env})"

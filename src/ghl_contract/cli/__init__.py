@@ -34,14 +34,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}.")
 
 
-def _parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
     parser = _Parser(prog="ghl-contract", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"ghl-contract {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands: dict[str, Subcommand] = {}
     for module_name in SUBCOMMANDS:
         try:
-            module: Subcommand = importlib.import_module(f"ghl_contract.cli.{module_name}")  # type: ignore[assignment]
+            module: Subcommand = importlib.import_module(f"ghl_contract.cli.{module_name}")
         except ModuleNotFoundError as exc:
             if exc.name != f"ghl_contract.cli.{module_name}":
                 raise
@@ -55,7 +55,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     """Parse `argv`, run the subcommand, return its exit code; user errors print one sentence."""
     try:
-        parser, commands = _parser()
+        parser, commands = build_parser()
         args = parser.parse_args(list(argv))
         if args.command is None:
             parser.print_help(stdout)

@@ -1,0 +1,226 @@
+"""`ghl-contract check PATH...`: every difference between captured payloads and the contract.
+
+Exit codes: 0 no breaking finding (non-breaking ones are still printed), 1 at least one breaking
+finding (any finding with --strict), 2 a usage or input error. An input problem (an unreadable
+file, a line that is not JSON) is reported with its file and line after every other payload was
+checked and printed, and the exit code is then 2 whatever the findings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from multiprocessing.pool import AsyncResult
+from pathlib import Path
+from typing import TextIO
+
+from ghl_contract import readers, reporters
+from ghl_contract.checker import check_body, check_payload
+from ghl_contract.errors import UsageError
+from ghl_contract.findings import Report
+from ghl_contract.readers import Item, Note, Payload, Problem, Source
+from ghl_contract.readers.document import unreadable
+from ghl_contract.readers.ndjson import read_lines
+from ghl_contract.registry import KINDS, ContractRegistry, error_schema, kind_schema, pinned
+
+NAME = "check"
+HELP = ("Check captured payloads (JSON, NDJSON, HAR files, directories, or - for standard input) "
+        "against the contract.")
+# An NDJSON file this large is checked by worker processes, one per core: parsing and validating
+# are CPU-bound and a process starts in milliseconds (fork), so from here on it pays for itself.
+PARALLEL_MIN_BYTES = 16 << 20
+_CHUNK_BYTES = 1 << 20  # lines handed to a worker at a time (about 300 documented payloads)
+_IN_FLIGHT_PER_JOB = 2  # chunks queued per worker: enough to keep it busy, memory stays flat
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH",
+        help="A .json file (one payload), an .ndjson/.jsonl file (one payload per line), a .har "
+             "file (this operation's requests and responses), a directory of such files, or - "
+             "for standard input (NDJSON or one JSON document).")
+    parser.add_argument(
+        "--kind", choices=list(KINDS), default=None,
+        help="What the payloads are (default: response; HAR entries say it themselves).")
+    parser.add_argument(
+        "--status", type=int, metavar="N", default=None,
+        help="HTTP status the error bodies came with: picks the error schema (400, 401, 422...); "
+             "without --kind it means --kind error (or response for 200).")
+    parser.add_argument("--format", choices=list(reporters.FORMATS), default="text",
+                        help="text for people (default), json for machines, markdown for CI.")
+    parser.add_argument("--strict", action="store_true",
+                        help="Exit 1 on any finding, non-breaking ones (added fields) too.")
+    parser.add_argument(
+        "--jobs", type=int, metavar="N", default=None,
+        help="Processes that check an NDJSON file (default: one per core for files over "
+             f"{PARALLEL_MIN_BYTES >> 20} MB; 1 checks everything in this process).")
+
+
+def payload_kind(kind: str | None, status: int | None) -> tuple[str, int | None]:
+    """The kind and status the payloads are checked as, from --kind and --status."""
+    if status is None:
+        return kind or "response", None
+    if not 100 <= status <= 599:
+        raise UsageError(f"--status {status} is not an HTTP status (100-599).")
+    if kind is None:
+        return ("response" if status == 200 else "error"), status
+    if kind == "error" or (kind == "response" and status == 200):
+        return kind, status
+    if kind == "response":
+        raise UsageError(f"--status {status} does not go with --kind response (a 200 body); "
+                         "use --kind error.")
+    raise UsageError(f"--status applies to response and error bodies, not to --kind {kind}.")
+
+
+def check(items: Iterable[Item], registry: ContractRegistry | None = None) -> Report:
+    """Check every payload of `items`; problems and notes go into the report as they come."""
+    report = Report()
+    findings, problems, notes = report.findings, report.problems, report.notes
+    checked = 0
+    for item in items:
+        if type(item) is Payload:
+            checked += 1
+            if item.raw is None:
+                found = check_payload(item.data, item.kind, source=item.source,
+                                      status=item.status, registry=registry)
+            else:
+                found = check_body(item.raw, item.kind, source=item.source, status=item.status,
+                                   content_type=item.content_type, request=item.request,
+                                   estimate_id=item.estimate_id, registry=registry)
+            if found:
+                findings.extend(found)
+        elif isinstance(item, Problem):
+            problems.append(item.message)
+        elif isinstance(item, Note):
+            notes.append(item.message)
+    report.checked = checked
+    return report
+
+
+def _stdin() -> Iterator[bytes]:
+    """Standard input as lines of bytes, looked up only when `-` is read."""
+    stream = sys.stdin
+    if stream is None:
+        raise UsageError("Standard input (-) is not available to this process.")
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        yield from buffer
+    else:  # a text stream without bytes underneath (tests pass io.StringIO)
+        for line in stream:
+            yield line.encode()
+
+
+def _jobs(requested: int | None, source: Source) -> int:
+    """How many worker processes check `source`: 1 means this process does it."""
+    path = source.path
+    if path is None or path.suffix.lower() not in (".ndjson", ".jsonl") or requested == 1:
+        return 1
+    if requested is None:
+        try:
+            big = path.stat().st_size >= PARALLEL_MIN_BYTES
+        except OSError:
+            return 1  # the reader reports it
+        # fork is what makes workers cheap; it is only safe before any thread was started
+        if not big or not _fork_safe():
+            return 1
+        return min(os.cpu_count() or 1, 8)
+    return requested
+
+
+def _fork_safe() -> bool:
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def _check_chunk(path: str, name: str, kind: str, status: int | None, offset: int, size: int,
+                 start: int) -> Report:
+    """A worker's share: `size` bytes of an NDJSON file from `offset`, whole lines numbered from
+    `start`. The worker reads them itself, so only these few numbers cross between processes."""
+    with open(path, "rb") as stream:  # noqa: PTH123 (a str path: cheaper to send than a Path)
+        stream.seek(offset)
+        lines = stream.read(size).split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # the chunk's final line break, not a line
+    if offset == 0:
+        lines[0] = lines[0].removeprefix(b"\xef\xbb\xbf")
+    return check(read_lines(lines, name, kind, status, start))
+
+
+def _merge(report: Report, part: Report) -> None:
+    report.checked += part.checked
+    report.findings.extend(part.findings)
+    report.problems.extend(part.problems)
+    report.notes.extend(part.notes)
+
+
+def check_parallel(path: Path, name: str, kind: str, status: int | None, jobs: int) -> Report:
+    """Check one NDJSON file with `jobs` worker processes; findings keep the file's order.
+
+    This process hands out chunks of whole lines (where they start, how long, their first line
+    number); at most a few chunks per worker are in flight, so memory stays flat whatever the
+    file's size.
+    """
+    report = Report()
+    # compiled once here, inherited by forked workers
+    pinned().validator(error_schema(status) if kind == "error" and status else kind_schema(kind),
+                       strict=True)
+    method = "fork" if _fork_safe() else "spawn"
+    pool = multiprocessing.get_context(method).Pool(jobs)
+    pending: deque[AsyncResult[Report]] = deque()
+    try:
+        with path.open("rb") as stream:
+            offset, start = 0, 1
+            # this process only finds where chunks of whole lines begin and counts their lines
+            while chunk := stream.read(_CHUNK_BYTES) + stream.readline():
+                pending.append(pool.apply_async(
+                    _check_chunk, (str(path), name, kind, status, offset, len(chunk), start)))
+                offset += len(chunk)
+                start += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+                if len(pending) >= jobs * _IN_FLIGHT_PER_JOB:
+                    _merge(report, pending.popleft().get())
+        while pending:
+            _merge(report, pending.popleft().get())
+        pool.close()
+    except OSError as exc:
+        while pending:  # what was read before the error is still checked and reported
+            _merge(report, pending.popleft().get())
+        report.problems.append(unreadable(name, exc).message)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+    return report
+
+
+def check_sources(sources: Iterable[Source], *, kind: str, status: int | None,
+                  jobs: int | None = None) -> Report:
+    """Every payload of `sources`, in order; large NDJSON files go to worker processes."""
+    report = Report()
+    for source in sources:
+        workers = _jobs(jobs, source)
+        if workers > 1 and source.path is not None:
+            _merge(report, check_parallel(source.path, source.name, kind, status, workers))
+        else:
+            _merge(report, check(readers.read([source], kind=kind, status=status,
+                                              stdin=_stdin())))
+    return report
+
+
+def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    kind, status = payload_kind(args.kind, args.status)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs} must be 1 or more.")
+    sources = readers.resolve(args.paths)
+    report = check_sources(sources, kind=kind, status=status, jobs=args.jobs)
+    if not report.checked and not report.problems:
+        report.problems.append(f"Nothing was checked: {' '.join(args.paths)} held no payload.")
+    reporters.write(args.format, report, stdout)
+    if args.format != "text":
+        # the report went to a file or a pipe: say on the terminal why the exit code is 2
+        for problem in report.problems:
+            print(f"error: {problem}", file=stderr)
+    return report.exit_code(strict=args.strict)

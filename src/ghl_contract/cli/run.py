@@ -1,0 +1,157 @@
+"""`ghl-contract run`: the packaged contract suite, through pytest in this process, as one command.
+
+The options are the suite's (settings.OPTIONS, each with its environment variable); they are
+checked before pytest starts, so a mistake is one sentence and exit 2 with no request sent. pytest
+runs the packaged `contract_tests/` with the suite's own configuration file and root directory,
+whatever the current directory holds. Exit codes: 0 the contract holds, 1 it is broken, 2 a usage
+or set-up error (pytest's usage, internal and no-tests exit codes included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from ghl_contract.errors import UsageError
+from ghl_contract.resources import contract_tests_dir
+from ghl_contract.settings import OPTIONS, RunSettings
+
+NAME = "run"
+HELP = ("Run the contract suite against the embedded mock (default) or --base-url; "
+        "exit 0 when the contract holds, 1 when it is broken, 2 on a usage error.")
+
+# A user's PYTEST_ADDOPTS is for their own test runs, not for the packaged suite.
+_FOREIGN_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+# The packaged suite runs with its own plugins only: another installed plugin could reorder the
+# tests, claim one of its options (pytest-base-url has --base-url) or just slow the start down.
+_ISOLATION = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+# Secrets go to pytest through the environment, never through its command line, which pytest
+# may echo (in a usage error, for one).
+_BY_ENVIRONMENT = {"token"}
+# What the suite needs besides pytest's own: the plugin, and Hypothesis' (--hypothesis-profile).
+_PLUGINS = ("ghl_contract.pytest_plugin", "_hypothesis_pytestplugin")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for option in OPTIONS:
+        default = f" (default {option.default})" if option.default else ""
+        text = f"{option.help}{default} [env {option.env}]"
+        if option.is_flag:
+            parser.add_argument(option.flag, action="store_true", default=False, help=text)
+        else:
+            parser.add_argument(option.flag, metavar=option.dest.upper(), help=text)
+    parser.add_argument("--hypothesis-profile", choices=("dev", "ci"), default=None,
+                        help="Hypothesis profile for the generated cases: dev (random) or ci "
+                             "(derandomized); default ci when $CI is set, else dev.")
+    parser.add_argument("-k", dest="keyword", metavar="EXPRESSION",
+                        help="Run only the contract tests whose names match this pytest "
+                             "keyword expression.")
+    parser.add_argument("-x", "--exitfirst", action="store_true",
+                        help="Stop at the first failing contract test.")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Name each contract test as it runs.")
+
+
+def pytest_arguments(args: argparse.Namespace) -> list[str]:
+    """The pytest command line for `args`: the packaged suite, its config, the given options."""
+    suite = contract_tests_dir()
+    argv = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite),
+            *(arg for plugin in _PLUGINS for arg in ("-p", plugin)),
+            "-v" if args.verbose else "-q"]
+    for option in OPTIONS:
+        value = getattr(args, option.dest)
+        if option.dest in _BY_ENVIRONMENT:
+            continue
+        if option.is_flag and value:
+            argv.append(option.flag)
+        elif not option.is_flag and value is not None:
+            argv.append(f"{option.flag}={value}")
+    if args.hypothesis_profile:
+        argv.append(f"--hypothesis-profile={args.hypothesis_profile}")
+    if args.keyword:
+        argv.extend(["-k", args.keyword])
+    if args.exitfirst:
+        argv.append("-x")
+    return argv
+
+
+@contextlib.contextmanager
+def _streams(stdout: TextIO, stderr: TextIO, environment: dict[str, str]) -> Iterator[None]:
+    """pytest writes to sys.stdout/sys.stderr: point them at the caller's streams meanwhile.
+
+    The environment is the suite's meanwhile too (_FOREIGN_ENVIRONMENT out, `environment` in).
+    """
+    names = (*_FOREIGN_ENVIRONMENT, *environment)
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    os.environ.update(environment)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            yield
+    finally:
+        for name in environment:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
+
+
+def _cache_home() -> Path:
+    """Where the run keeps Hypothesis' caches: the user's cache directory, not their cwd."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ghl-contract" / "hypothesis"
+
+
+@contextlib.contextmanager
+def _hypothesis_home() -> Iterator[None]:
+    """Hypothesis' storage (its caches: a charmap that takes a second to build, the constants of
+    the code under test) in the user's cache directory rather than `.hypothesis/` where they are.
+    """
+    from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
+
+    before = storage_directory()
+    home = _cache_home()
+    with contextlib.ExitStack() as stack:
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError:  # no writable cache directory: a scratch one, rebuilt each run
+            home = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="ghl-contract-hypothesis-")))
+        set_hypothesis_home_dir(str(home))
+        try:
+            yield
+        finally:
+            set_hypothesis_home_dir(str(before))
+
+
+def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import pytest
+
+    from ghl_contract.suite.target import validate_mock_profiles
+
+    settings = RunSettings.from_values({option.dest: getattr(args, option.dest)
+                                        for option in OPTIONS})
+    validate_mock_profiles(settings)
+    environment = dict(_ISOLATION)
+    for option in OPTIONS:
+        value = getattr(args, option.dest)
+        if option.dest in _BY_ENVIRONMENT and value is not None:
+            environment[option.env] = str(value)
+    with _streams(stdout, stderr, environment), _hypothesis_home():
+        code = pytest.main(pytest_arguments(args))
+        sys.stdout.flush()
+    if code == pytest.ExitCode.OK:
+        return 0
+    if code == pytest.ExitCode.TESTS_FAILED:
+        return 1
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        raise UsageError("No contract test was selected; check -k.")
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return 2  # pytest has printed the sentence
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise UsageError("The contract run was interrupted before it finished (see above).")
+    raise UsageError(f"The contract suite could not run (pytest exit code {int(code)}); "
+                     "see the output above.")

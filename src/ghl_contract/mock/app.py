@@ -1,0 +1,281 @@
+"""The mock of `POST /invoices/estimate/{estimateId}/invoice`: a plain ASGI app over a Store.
+
+The checks run in a fixed order: rate limit (429), route (404), token (401), Version header
+(400), body (400, then 422 against schemas/request.json), estimate (404), location (403); see
+BEHAVIOUR.md. Request rules are never written here: headers and body are validated against the
+contract's own schemas (headers.json, request.json) and the 422 messages are that validation's
+findings, one per problem, each naming its field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import jsonschema_rs
+import orjson
+
+from ghl_contract.errors import UsageError
+from ghl_contract.mock.profiles import (
+    DRIFT_PROFILES,
+    FAULT_PROFILES,
+    DriftProfile,
+    FaultProfile,
+)
+from ghl_contract.mock.ratelimit import RateLimiter, Verdict
+from ghl_contract.mock.seed import Seed, load_seed
+from ghl_contract.mock.store import Store
+from ghl_contract.registry import pinned
+from ghl_contract.schema_findings import schema_findings
+
+Scope = Mapping[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+ENDPOINT = re.compile(r"^/invoices/estimate/([^/]+)/invoice$")
+STORE_ROUTE = "/__mock__/invoices"
+MAX_BODY = 100 * 1024  # the JSON body limit of express, which HighLevel's NestJS services run on
+
+JSON = b"application/json; charset=utf-8"
+HTML_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+    b"<body><h1>502 Bad Gateway</h1><p>The upstream server sent an invalid response.</p>"
+    b"</body></html>\n"
+)
+
+
+UNAUTHORIZED = {"statusCode": 401, "message": "Invalid token: access token is invalid",
+                "error": "Unauthorized"}
+FORBIDDEN = {"statusCode": 403, "message": "The token does not have access to this location."}
+TOO_MANY = {"statusCode": 429, "message": "Too many requests"}
+TOO_LARGE = {"statusCode": 413, "message": "request entity too large", "error": "Payload Too Large"}
+SERVER_ERROR = {"statusCode": 500, "message": "Internal server error"}
+
+P = TypeVar("P", DriftProfile, FaultProfile)
+
+
+@dataclass
+class Answer:
+    """A response before it is sent, so that drifts and faults can change it."""
+
+    status: int
+    body: bytes
+    content_type: bytes = JSON
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+def _json(status: int, payload: Any) -> Answer:
+    return Answer(status, orjson.dumps(payload))
+
+
+def _profile(table: Mapping[str, P], name: str | None, kind: str) -> P | None:
+    if name is None:
+        return None
+    try:
+        return table[name]
+    except KeyError:
+        raise UsageError(
+            f"Unknown {kind} profile {name!r}; choose one of {', '.join(table)}."
+        ) from None
+
+
+def _headers(scope: Scope, names: Mapping[bytes, str]) -> dict[str, str]:
+    """The request headers the contract describes, under its spelling (`names`: wire -> it)."""
+    found: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = names.get(raw_name.lower())
+        if name is not None and name not in found:
+            found[name] = raw_value.decode("latin-1")
+    return found
+
+
+def _header_field(error: jsonschema_rs.ValidationError) -> str:
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+        return str(error.kind.property)
+    return str(error.instance_path[0]) if error.instance_path else ""
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body, or None when it is larger than MAX_BODY."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away; whatever is answered will not be read
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _until_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _delay(receive: Receive, seconds: float) -> bool:
+    """Wait `seconds`; False if the client hung up first (then nothing is left to answer)."""
+    watcher = asyncio.ensure_future(_until_disconnect(receive))
+    try:
+        done, _ = await asyncio.wait({watcher}, timeout=seconds)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    return not done
+
+
+async def _send(send: Send, answer: Answer, *, announce: int | None = None,
+                complete: bool = True) -> None:
+    length = len(answer.body) if announce is None else announce
+    headers = [(b"content-type", answer.content_type),
+               (b"content-length", b"%d" % length), *answer.headers]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body, "more_body": not complete})
+
+
+class MockApp:
+    """HighLevel's create-invoice-from-estimate endpoint, faithful to the documented behaviour.
+
+    `drift` names a DriftProfile applied to every response of its status; `fault` names a
+    FaultProfile applied to every request to the endpoint; `rate_limit` is (requests, seconds)
+    per location. `store` holds the state; `seed` is what it started from.
+    """
+
+    def __init__(self, seed: Seed | None = None, *, drift: str | None = None,
+                 fault: str | None = None, rate_limit: tuple[int, float] = (100, 10.0),
+                 fault_delay: float = 15.0) -> None:
+        self.seed = load_seed() if seed is None else seed
+        self.store = Store(self.seed)
+        self.drift = _profile(DRIFT_PROFILES, drift, "drift")
+        self.fault = _profile(FAULT_PROFILES, fault, "fault")
+        self.limiter = RateLimiter(*rate_limit)
+        self.fault_delay = fault_delay
+        self._locations = {location.token: location.location_id for location in self.seed.locations}
+        contract = pinned()
+        headers = contract.schema("headers.json")["properties"]
+        self.versions: tuple[str, ...] = tuple(headers["Version"]["enum"])
+        self._header_names = {name.lower().encode(): name for name in headers}
+        self._header_validator = contract.validator("headers.json")
+        self._request_validator = contract.validator("request.json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return  # no websockets here: the server closes the connection
+        method, path = scope["method"], scope["path"]
+        if method == "GET" and path == STORE_ROUTE:
+            await _send(send, Answer(200, self.store.invoices_json()))
+            return
+        headers = _headers(scope, self._header_names)
+        token = self._token(headers)
+        location = self._locations.get(token) if token is not None else None
+        # Per location as HighLevel counts; a request no location can be named for counts
+        # against its token (or, without one, against everyone without one).
+        key = f"location:{location}" if location else f"token:{token}" if token else "anonymous"
+        verdict = self.limiter.hit(key)
+        match = ENDPOINT.match(path) if method == "POST" else None
+        if match is None:
+            # NestJS's answer to a route it does not have.
+            answer = _json(404, {"statusCode": 404, "message": f"Cannot {method} {path}",
+                                 "error": "Not Found"})
+            await self._finish(send, answer, verdict, fault=None)
+            return
+        body = await _read_body(receive)
+        fault = self.fault
+        slow = fault is not None and fault.name == "slow"
+        if slow and not await _delay(receive, self.fault_delay):
+            return
+        if fault is not None and not fault.processes:
+            answer = (Answer(200, HTML_PAGE, b"text/html; charset=utf-8")
+                      if fault.name == "html" else _json(500, SERVER_ERROR))
+        elif not verdict.allowed:
+            answer = _json(429, TOO_MANY)
+        else:
+            answer = self._convert(match.group(1), headers, location, body)
+        await self._finish(send, answer, verdict, fault=fault)
+
+    def _token(self, headers: Mapping[str, str]) -> str | None:
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        return token if scheme == "Bearer" and token else None
+
+    def _convert(self, estimate_id: str, headers: Mapping[str, str], location: str | None,
+                 body: bytes | None) -> Answer:
+        """The endpoint's answer when nothing is broken on purpose."""
+        problems = {_header_field(error) for error in self._header_validator.iter_errors(headers)}
+        if "Authorization" in problems or location is None:
+            return _json(401, UNAUTHORIZED)
+        if "Version" in problems:
+            version = headers.get("Version")
+            said = "is missing" if version is None else f"{version!r} is not supported"
+            message = f"The Version header {said}; send one of {', '.join(self.versions)}."
+            return _json(400, {"statusCode": 400, "message": message})
+        if "Content-Type" in problems:
+            return _json(400, {"statusCode": 400,
+                               "message": "The Content-Type header must be application/json."})
+        if body is None:
+            return _json(413, TOO_LARGE)
+        if not body.strip():
+            return _json(400, {"statusCode": 400, "message": "The request body is empty."})
+        try:
+            request = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            return _json(400, {"statusCode": 400,
+                               "message": f"The request body is not valid JSON: {exc}."})
+        problems_found = schema_findings(self._request_validator, request)
+        if problems_found:
+            return _json(422, {"statusCode": 422,
+                               "message": [finding.message for finding in problems_found],
+                               "error": "Unprocessable Entity"})
+        owner = self.store.owner(estimate_id)
+        if owner is None:
+            return _json(404, {"statusCode": 404,
+                               "message": f"No estimate found with id {estimate_id}."})
+        if request["altId"] != location or owner != location:
+            return _json(403, FORBIDDEN)
+        return Answer(200, self.store.convert(estimate_id, request, datetime.now(UTC)))
+
+    async def _finish(self, send: Send, answer: Answer, verdict: Verdict,
+                      fault: FaultProfile | None) -> None:
+        if self.drift is not None and answer.status == self.drift.status:
+            answer.body = orjson.dumps(self.drift.apply(orjson.loads(answer.body)))
+        answer.headers.extend(verdict.headers())
+        if fault is None or fault.name in ("slow", "server-error", "html"):
+            await _send(send, answer)
+        elif fault.name == "reset":
+            # Announce the whole body, send half, return: the server then drops the connection.
+            answer.body, full = answer.body[: len(answer.body) // 2], max(1, len(answer.body))
+            await _send(send, answer, announce=full, complete=False)
+        elif fault.name == "truncated-json":
+            answer.body = answer.body[: max(1, len(answer.body) // 2)]
+            await _send(send, answer)
+        elif fault.name == "wrong-content-type":
+            answer.content_type = b"text/plain; charset=utf-8"
+            await _send(send, answer)
+        elif fault.name == "empty-body":
+            answer.body = b""
+            await _send(send, answer)
+        else:  # pragma: no cover - every profile is handled above (tests assert it)
+            raise AssertionError(f"fault profile {fault.name!r} has no behaviour")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,106 @@
+"""The mock's starting state: locations, the token each accepts and the estimates each owns."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from ghl_contract.errors import UsageError
+from ghl_contract.registry import pinned
+from ghl_contract.schema_findings import schema_findings
+
+_HERE = Path(__file__).resolve().parent
+DEFAULT_SEED = _HERE / "seed.json"
+SEED_SCHEMA = _HERE / "seed.schema.json"
+
+Estimate = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Location:
+    """A sub-account: its id (the request's altId), the one token it accepts, its estimates."""
+
+    location_id: str
+    token: str
+    estimates: Mapping[str, Estimate]  # keyed by the estimate's _id, in seed order
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Every location the mock knows, in seed order; the first is the documented one."""
+
+    locations: tuple[Location, ...]
+    source: Path | None = None
+
+    def location(self, location_id: str) -> Location:
+        for location in self.locations:
+            if location.location_id == location_id:
+                return location
+        raise KeyError(location_id)
+
+    def owner(self, estimate_id: str) -> Location | None:
+        """The location that owns `estimate_id`, or None."""
+        for location in self.locations:
+            if estimate_id in location.estimates:
+                return location
+        return None
+
+
+@cache
+def _validator() -> jsonschema_rs.Validator:
+    # The seed's own shape is a data file beside this module; its estimates are the contract's.
+    contract = pinned()
+    resources = [(contract.uri(name), doc) for name, doc in contract.documents.items()]
+    return jsonschema_rs.validator_for(
+        json.loads(SEED_SCHEMA.read_text(encoding="utf-8")),
+        registry=jsonschema_rs.Registry(resources),
+        validate_formats=True,
+    )
+
+
+def load_seed(path: Path | None = None) -> Seed:
+    """Read a seed file (None: the packaged default); a bad file raises one UsageError sentence."""
+    source = DEFAULT_SEED if path is None else Path(path)
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"The seed file {source} cannot be read: {exc}.") from None
+    problems = schema_findings(_validator(), data)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise UsageError(f"The seed file {source} is not a valid mock seed: "
+                         f"{problems[0].message.rstrip('.')}{more}.")
+    locations: list[Location] = []
+    tokens: set[str] = set()
+    owners: dict[str, str] = {}
+    for entry in data["locations"]:
+        location_id, token = entry["location_id"], entry["token"]
+        if any(known.location_id == location_id for known in locations):
+            raise UsageError(f"The seed file {source} lists location {location_id!r} twice.")
+        if token in tokens:
+            # Not echoed: even a mock token is kept out of messages.
+            raise UsageError(f"The seed file {source} gives two locations the same token.")
+        tokens.add(token)
+        estimates: dict[str, Estimate] = {}
+        for estimate in entry["estimates"]:
+            estimate_id = estimate["_id"]
+            if estimate["altId"] != location_id:
+                raise UsageError(
+                    f"The seed file {source} puts estimate {estimate_id!r} (altId "
+                    f"{estimate['altId']!r}) under location {location_id!r}."
+                )
+            if estimate_id in owners:
+                raise UsageError(
+                    f"The seed file {source} lists estimate {estimate_id!r} twice "
+                    f"(in {owners[estimate_id]!r} and {location_id!r})."
+                )
+            owners[estimate_id] = location_id
+            estimates[estimate_id] = estimate
+        locations.append(Location(location_id, token, estimates))
+    return Seed(tuple(locations), source)

@@ -1,0 +1,352 @@
+"""Reads an OpenAPI document and gives one operation's body schemas with every `$ref` resolved.
+
+The vendor's files point their error bodies at ``../common/common-schemas.json``, a path that
+exists in HighLevel's repository but not next to a downloaded copy. A reference is looked up, in
+order: in the explicit mapping (``--ref PATH=FILE``, PATH as written in the document), relative to
+the file that holds it, then as a file of the same basename in the document's own directory.
+
+Resolved schemas are plain trees: each `$ref` is replaced by its target, an ``allOf`` is merged
+into the schema that holds it (the vendor wraps every nested object as ``allOf: [{$ref}]`` beside
+its description and example), and OpenAPI 3.0's ``nullable`` becomes a ``"null"`` type. A
+reference that leads back into itself is left as ``{CYCLE_KEY: ref}`` instead of recursing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
+
+import referencing
+import referencing.exceptions
+from referencing import Resource, Specification
+
+from ghl_contract.errors import UsageError
+
+Schema = dict[str, Any]
+
+DEFAULT_OPERATION = "create-invoice-from-estimate"
+DEFAULT_ROUTE = "POST /invoices/estimate/{estimateId}/invoice"
+CYCLE_KEY = "x-ghl-recursive-ref"
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation's body schemas, resolved: the request and each documented response."""
+
+    operation_id: str
+    label: str  # where it came from, for messages: a file path or "the pinned contract"
+    request: Schema | None
+    responses: Mapping[str, Schema]  # status ("200", "422", "default") -> body schema
+
+
+def read_data(path: Path, what: str = "file") -> Any:
+    """The JSON (or, when pyyaml is installed, YAML) content of `path`; UsageError otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"The {what} {path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"The {what} {path} cannot be read ({exc}).") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _read_yaml(path, text, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"The {what} {path} is not valid JSON ({exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno})."
+        ) from None
+
+
+def _read_yaml(path: Path, text: str, what: str) -> Any:
+    try:
+        import yaml
+    except ImportError:
+        raise UsageError(
+            f"The {what} {path} is YAML, which needs pyyaml: install it or convert it to JSON."
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        reason = " ".join(str(exc).split())
+        raise UsageError(f"The {what} {path} is not valid YAML ({reason}).") from None
+
+
+def ref_mapping(pairs: Sequence[str] | None) -> dict[str, Path]:
+    """Parse ``--ref PATH=FILE`` values: PATH as the document writes it, FILE an existing file."""
+    mapping: dict[str, Path] = {}
+    for pair in pairs or ():
+        written, sep, target = pair.partition("=")
+        if not sep or not written or not target:
+            raise UsageError(f"--ref {pair!r} is not of the form PATH=FILE.")
+        file = Path(target)
+        if not file.is_file():
+            raise UsageError(f"The file {file} given to --ref {written}= does not exist.")
+        mapping[written] = file.resolve()
+    return mapping
+
+
+class _MissingFile(Exception):
+    """Raised inside `retrieve`: the sentence says where the reference was looked for."""
+
+
+Lookup = Callable[[str, str], tuple[Any, str]]  # (ref, base URI) -> (target, target's URI)
+
+
+@dataclass
+class OpenAPIDocument:
+    """An OpenAPI document read from a file, with its references resolvable."""
+
+    path: Path
+    data: Mapping[str, Any]
+    refs: Mapping[str, Path] = field(default_factory=dict)
+    _registry: referencing.Registry[Any] = field(init=False, repr=False)
+    _files: dict[str, Resource[Any]] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # mypy's attrs plugin does not see referencing's field aliases (retrieve=...).
+        registry: referencing.Registry[Any] = referencing.Registry(
+            retrieve=self._retrieve)  # type: ignore[call-arg]
+        self._registry = registry.with_resource(
+            self.uri, Specification.OPAQUE.create_resource(self.data))
+
+    @property
+    def uri(self) -> str:
+        return self.path.resolve().as_uri()
+
+    def _retrieve(self, uri: str) -> Resource[Any]:
+        # Cached so that each external file is read once and keeps one identity.
+        if uri not in self._files:
+            wanted = Path(unquote(urlparse(uri).path))
+            fallback = self.path.resolve().parent / wanted.name
+            found = next((c for c in (wanted, fallback) if c.is_file()), None)
+            if found is None:
+                raise _MissingFile(f"neither {wanted} nor {fallback} exists")
+            self._files[uri] = Specification.OPAQUE.create_resource(
+                read_data(found, "referenced file"))
+        return self._files[uri]
+
+    def lookup(self, ref: str, base: str) -> tuple[Any, str]:
+        """The target of `ref` written in the file at `base`, and the target's own URI."""
+        written, fragment = urldefrag(ref)
+        mapped = self.refs.get(written) if written else None
+        target = ref if mapped is None else mapped.as_uri() + (f"#{fragment}" if fragment else "")
+        holder = Path(unquote(urlparse(base).path))
+        try:
+            resolved = self._registry.resolver(base_uri=base).lookup(target)
+        except referencing.exceptions.Unresolvable as exc:
+            cause = _root_cause(exc)
+            if isinstance(cause, UsageError):
+                raise cause from None
+            if isinstance(cause, _MissingFile):
+                raise UsageError(
+                    f"The reference {ref!r} in {holder} cannot be resolved: {cause}; "
+                    f"map it with --ref {written}=FILE."
+                ) from None
+            raise UsageError(
+                f"The reference {ref!r} in {holder} cannot be resolved: its target file has "
+                f"nothing at #{fragment}."
+            ) from None
+        return resolved.contents, urljoin(base, target)
+
+    def operations(self) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
+        """Every ``(operationId, method, path, operation object)`` of the document."""
+        paths = self.data.get("paths")
+        if not isinstance(paths, Mapping):
+            return
+        for route, item in paths.items():
+            if not isinstance(item, Mapping):
+                continue
+            for method in _METHODS:
+                operation = item.get(method)
+                if isinstance(operation, Mapping) and isinstance(operation.get("operationId"), str):
+                    yield operation["operationId"], method, route, operation
+
+    def operation_ids(self) -> list[str]:
+        return [operation_id for operation_id, *_ in self.operations()]
+
+    def operation(self, selector: str) -> Operation:
+        """The body schemas, resolved and merged, of the operation `selector` names: its
+        operationId, or ``METHOD /path`` when one id names several operations."""
+        matches = [(operation_id, f"{method.upper()} {route}", raw)
+                   for operation_id, method, route, raw in self.operations()
+                   if selector in (operation_id, f"{method.upper()} {route}")]
+        if not matches:
+            raise UsageError(unknown_operation(selector, self.operation_ids(), str(self.path)))
+        if len(matches) > 1:
+            # The vendor's files have done this (2025-08-08): picking one would diff the wrong one.
+            where = ", ".join(route for _, route, _ in matches)
+            raise UsageError(f"The operation id {selector!r} names {len(matches)} operations in "
+                             f"{self.path} ({where}); name one as --operation 'METHOD /path'.")
+        operation_id, _, raw = matches[0]
+        return self._extract(operation_id, raw)
+
+    def _extract(self, operation_id: str, raw: Mapping[str, Any]) -> Operation:
+        request = None
+        body = raw.get("requestBody")
+        if isinstance(body, Mapping):
+            body, base = self._follow(body, self.uri)
+            media = _json_media(body)
+            if media is not None:
+                request = inline(media, base, self.lookup)
+        responses: dict[str, Schema] = {}
+        raw_responses = raw.get("responses")
+        if not isinstance(raw_responses, Mapping):
+            raw_responses = {}
+        for status, response in raw_responses.items():
+            if not isinstance(response, Mapping):
+                continue
+            response, base = self._follow(response, self.uri)
+            media = _json_media(response)
+            if media is not None:
+                responses[str(status)] = inline(media, base, self.lookup)
+        return Operation(operation_id, str(self.path), request, responses)
+
+    def _follow(self, node: Mapping[str, Any], base: str) -> tuple[Mapping[str, Any], str]:
+        """A request body or response object that is itself a `$ref` (components/responses)."""
+        for _ in range(32):  # a chain of references this long is a loop
+            ref = node.get("$ref")
+            if not isinstance(ref, str):
+                return node, base
+            target, uri = self.lookup(ref, base)
+            if not isinstance(target, Mapping):
+                raise UsageError(f"The reference {ref!r} in {self.path} is not an object.")
+            node, base = target, urldefrag(uri).url
+        raise UsageError(f"The references in {self.path} loop without reaching an object.")
+
+
+def _root_cause(exc: BaseException) -> BaseException | None:
+    cause = exc.__cause__
+    while cause is not None and cause.__cause__ is not None:
+        cause = cause.__cause__
+    return cause
+
+
+def _json_media(node: Mapping[str, Any]) -> Any:
+    """The schema of the JSON media type of a request body or response, if it has one."""
+    content = node.get("content")
+    if not isinstance(content, Mapping):
+        return None
+    for media_type, media in content.items():
+        if "json" in media_type and isinstance(media, Mapping) and "schema" in media:
+            return media["schema"]
+    return None
+
+
+def load_document(path: Path, refs: Mapping[str, Path] | None = None) -> OpenAPIDocument:
+    """Read an OpenAPI document; a file that is not one raises a UsageError naming it."""
+    data = read_data(path, "OpenAPI document")
+    if not isinstance(data, Mapping) or not isinstance(data.get("paths"), Mapping):
+        raise UsageError(f"The file {path} is not an OpenAPI document (it has no 'paths').")
+    if "openapi" not in data:
+        # Swagger 2.0 keeps bodies elsewhere; reading it as 3.x would compare nothing, silently.
+        raise UsageError(f"The file {path} is not OpenAPI 3 (no 'openapi' version); convert it "
+                         "first, for example with swagger2openapi.")
+    return OpenAPIDocument(path, data, dict(refs or {}))
+
+
+def unknown_operation(operation_id: str, known: Sequence[str], where: str) -> str:
+    close = difflib.get_close_matches(operation_id, known, n=4, cutoff=0.4) or list(known[:4])
+    return (f"The operation {operation_id!r} is not in {where}; close ones: "
+            f"{', '.join(close) or 'none'}.")
+
+
+# --- inlining -------------------------------------------------------------------------------------
+
+# Values that are data, not schemas: never searched for references.
+_DATA_KEYS = frozenset({"example", "examples", "enum", "const", "default"})
+# Values that map names to schemas: each schema is inlined, the map itself is no schema.
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions",
+                          "dependentSchemas"})
+
+
+def inline(schema: Any, base: str, lookup: Lookup) -> Schema:
+    """`schema` (written in the file at `base`) as a plain tree: references replaced, normalised."""
+    result = _inline(schema, base, lookup, ())
+    if isinstance(result, bool):
+        return {} if result else {"not": {}}
+    if not isinstance(result, dict):
+        raise UsageError(f"The schema at {base} is not a JSON object.")
+    return result
+
+
+def _inline(node: Any, base: str, lookup: Lookup, stack: tuple[str, ...]) -> Any:
+    if isinstance(node, list):
+        return [_inline(item, base, lookup, stack) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    if isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        target, uri = lookup(ref, base)
+        # A target already being expanded on this branch is a cycle: it stays a reference, as
+        # written, so that the same cycle in two documents compares equal.
+        replaced: Any = ({CYCLE_KEY: ref} if uri in stack
+                         else _inline(target, urldefrag(uri).url, lookup, (*stack, uri)))
+        siblings = {key: value for key, value in node.items() if key != "$ref"}
+        if not siblings:
+            return replaced
+        node = {**siblings, "allOf": [replaced, *siblings.get("allOf", [])]}
+    result: Schema = {}
+    for key, value in node.items():
+        if key in _DATA_KEYS:
+            result[key] = value
+        elif key in _SCHEMA_MAPS and isinstance(value, Mapping):
+            result[key] = {name: _inline(sub, base, lookup, stack) for name, sub in value.items()}
+        else:
+            result[key] = _inline(value, base, lookup, stack)
+    return normalise(result)
+
+
+def normalise(schema: Schema) -> Schema:
+    """Merge ``allOf`` into its holder and fold ``nullable``; the shapes every reader expects."""
+    parts = schema.get("allOf")
+    if isinstance(parts, list) and all(isinstance(part, Mapping) for part in parts):
+        merged = {key: value for key, value in schema.items() if key != "allOf"}
+        for part in parts:
+            merged = merge(merged, dict(part))
+        schema = merged
+    if schema.get("nullable") is True:
+        schema = {key: value for key, value in schema.items() if key != "nullable"}
+        kinds = schema.get("type")
+        if isinstance(kinds, str):
+            schema["type"] = [kinds, "null"]
+        elif isinstance(kinds, list) and "null" not in kinds:
+            schema["type"] = [*kinds, "null"]
+    return schema
+
+
+def merge(first: Schema, second: Schema) -> Schema:
+    """Both schemas at once (allOf): properties and required lists unite, types and enums meet.
+
+    For any other keyword the first schema wins: in the vendor's pattern the holder's own
+    description and example are more specific than those of the component it wraps.
+    """
+    merged = dict(second)
+    merged.update(first)
+    if isinstance(first.get("properties"), dict) and isinstance(second.get("properties"), dict):
+        properties = dict(second["properties"])
+        for name, sub in first["properties"].items():
+            other = properties.get(name)
+            if isinstance(sub, dict) and isinstance(other, dict):
+                sub = merge(sub, other)
+            properties[name] = sub
+        merged["properties"] = properties
+    if isinstance(first.get("required"), list) and isinstance(second.get("required"), list):
+        merged["required"] = list(dict.fromkeys([*second["required"], *first["required"]]))
+    if "type" in first and "type" in second:
+        kinds = [kind for kind in _as_list(second["type"]) if kind in _as_list(first["type"])]
+        merged["type"] = kinds[0] if len(kinds) == 1 else kinds
+    if isinstance(first.get("enum"), list) and isinstance(second.get("enum"), list):
+        merged["enum"] = [value for value in first["enum"] if value in second["enum"]]
+    return merged
+
+
+def _as_list(kinds: Any) -> list[Any]:
+    return list(kinds) if isinstance(kinds, list) else [kinds]

@@ -1,0 +1,69 @@
+"""The run's plan, stated before the first request: how many requests, how many of them writes.
+
+Each contract test declares what it sends with the `ghl_requests` marker: fixed `requests`, of
+which `writes` carry the run's valid token (a POST that can create an invoice), and `generated`
+batches of generated cases (each up to the examples count, every one a write).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pytest
+
+from ghl_contract.reporters.common import plural
+from ghl_contract.settings import RunSettings
+
+MARKER = "ghl_requests"  # registered by the plugin (pytest_plugin.MARKER_HELP)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Requests and writes the collected contract tests will send at most."""
+
+    tests: int
+    requests: int
+    writes: int
+
+    @classmethod
+    def of(cls, items: Iterable[pytest.Item], examples: int) -> Plan:
+        tests = requests = writes = 0
+        for item in items:
+            if item.get_closest_marker("skip") is not None:
+                continue
+            tests += 1
+            marker = item.get_closest_marker(MARKER)
+            if marker is None:
+                continue
+            generated = int(marker.kwargs.get("generated", 0)) * examples
+            requests += int(marker.kwargs.get("requests", 0)) + generated
+            writes += int(marker.kwargs.get("writes", 0)) + generated
+        return cls(tests, requests, writes)
+
+    def lines(self, settings: RunSettings, target: str) -> list[str]:
+        """The plan in plain sentences; a live run also states its write budget and pace."""
+        head = (f"Plan: {plural(self.tests, 'contract test')} against {target}: at most "
+                f"{plural(self.requests, 'request')}")
+        if not settings.live:
+            return [head + "."]
+        lines = [head + f", {plural(self.writes, 'write')} among them (a POST with the valid "
+                 "token, which can create an invoice)."]
+        reads = self.requests - self.writes
+        if not settings.allow_writes:
+            lines.append(f"Writes are off (no --allow-writes): no invoice is created; the tests "
+                         f"that need a write are skipped and {plural(reads, 'request')} that "
+                         "cannot create one are sent.")
+        else:
+            cap = min(settings.max_writes, self.writes)
+            lines.append(f"Writes are allowed up to --max-writes {settings.max_writes}: at most "
+                         f"{plural(cap, 'invoice')} can be created; past the cap, the tests that "
+                         "need a write are skipped.")
+        rate = settings.effective_rate_limit
+        if rate is not None:
+            count, period = rate
+            sent = reads + (min(settings.max_writes, self.writes) if settings.allow_writes else 0)
+            least = max(sent - count, 0) / count * period
+            lines.append(f"Client-side rate limit: {count} requests per {period:g} s"
+                         + (f", so the run takes at least {least:.0f} s." if least >= 1 else "."))
+        return lines

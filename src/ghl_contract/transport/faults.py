@@ -1,0 +1,133 @@
+"""Transport faults as findings: a response or an exception -> rule, status and traceId."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import orjson
+
+from ghl_contract.findings import Finding
+from ghl_contract.rules import severity
+
+# Headers a trace id may come in; HighLevel's error bodies carry `traceId` at the top level.
+TRACE_HEADERS = ("traceid", "trace-id", "x-trace-id", "x-traceid")
+_TRACE_IN_TEXT = re.compile(rb'"traceId"\s*:\s*"([^"\\]{1,200})"')
+_NO_BODY_STATUSES = frozenset({204, 205, 304})
+
+
+def finding(rule: str, message: str, *, status: int | None = None, trace_id: str | None = None,
+            expected: Any = None, actual: Any = None) -> Finding:
+    """A transport finding for the whole exchange (pointer "")."""
+    return Finding(pointer="", rule=rule, severity=severity(rule), message=message,
+                   expected=expected, actual=actual, status=status, trace_id=trace_id)
+
+
+def trace_id(headers: Mapping[str, str], body: bytes, parsed: Any = None) -> str | None:
+    """HighLevel's traceId from the parsed body, the raw body (cut JSON too) or a trace header."""
+    if isinstance(parsed, dict) and isinstance(parsed.get("traceId"), str):
+        return str(parsed["traceId"])
+    if parsed is None and body:
+        match = _TRACE_IN_TEXT.search(body)
+        if match:
+            return match.group(1).decode("utf-8", "replace")
+    for name in TRACE_HEADERS:
+        if headers.get(name):
+            return headers[name]
+    return None
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and
+                                           media.endswith("+json"))
+
+
+def _looks_truncated(body: bytes) -> bool:
+    """JSON cut short: it opens like a document and the parser ran out of input, not into junk."""
+    text = body.decode("utf-8", "ignore").strip()  # a multi-byte character may be cut too
+    if not text or text[0] not in "{[":
+        return False
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return exc.pos >= len(text)
+    return False
+
+
+def parse(body: bytes) -> tuple[Any, bool]:
+    """(value, True) when the body is JSON, (None, False) otherwise."""
+    try:
+        return orjson.loads(body), True
+    except orjson.JSONDecodeError:
+        return None, False
+
+
+def classify_response(status: int, headers: Mapping[str, str], body: bytes) -> list[Finding]:
+    """What is wrong with an answer at the transport level; [] when it is JSON, as JSON.
+
+    One finding per answer, the most telling one: a 5xx is a server error whatever its body.
+    Whether the status is the expected one is the suite's concern (`unexpected-status`).
+    """
+    parsed, ok = parse(body) if body.strip() else (None, False)
+    trace = trace_id(headers, body, parsed)
+    content_type = headers.get("content-type")
+    if status >= 500:
+        return [finding("server-error", f"The server answered {status}.", status=status,
+                        trace_id=trace)]
+    if not body.strip():
+        if status in _NO_BODY_STATUSES:
+            return []
+        return [finding("empty-body", f"The {status} answer has an empty body.", status=status,
+                        trace_id=trace, expected="a JSON body", actual=content_type)]
+    if not ok:
+        if _looks_truncated(body):
+            return [finding("truncated-json",
+                            f"The {status} answer's JSON is cut short after {len(body)} bytes.",
+                            status=status, trace_id=trace, actual=len(body))]
+        return [finding("not-json",
+                        f"The {status} answer is not JSON (Content-Type {content_type or 'none'}).",
+                        status=status, trace_id=trace, expected="application/json",
+                        actual=content_type)]
+    if not is_json_media_type(content_type):
+        return [finding("wrong-content-type",
+                        f"The {status} answer carries JSON as {content_type or 'no Content-Type'}.",
+                        status=status, trace_id=trace, expected="application/json",
+                        actual=content_type)]
+    return []
+
+
+def rate_limited(status: int, headers: Mapping[str, str], body: bytes, *, retries: int,
+                 why: str) -> Finding:
+    parsed, _ = parse(body)
+    return finding("rate-limited", f"Still 429 after {retries} retries: {why}.", status=status,
+                   trace_id=trace_id(headers, body, parsed))
+
+
+# httpx exceptions raised before a byte of the request left: nothing can have been created.
+NOT_SENT: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout,
+                                         httpx.PoolTimeout, httpx.ProxyError,
+                                         httpx.UnsupportedProtocol)
+
+
+def classify_exception(exc: Exception, *, write: bool, sent: bool, status: int | None,
+                       timeout: float, cause: str) -> Finding:
+    """A request that got no (complete) answer. `sent`: the request may have reached the server.
+
+    A write that may have reached the server and got no status back is `outcome-unknown`, never
+    retried: an invoice may exist. Once a status came back the outcome is known and the fault is
+    the answer's: a timeout or a connection closed mid-answer, with that status.
+    """
+    timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
+    what = (f"no complete answer came within {timeout:g} s" if timed_out
+            else f"the connection failed ({cause})")
+    if write and sent and status is None:
+        return finding("outcome-unknown",
+                       f"A write was sent and {what}: an invoice may have been created; look it "
+                       "up before voiding or retrying.")
+    message = f"{what[0].upper()}{what[1:]}."
+    if write and status is not None and 200 <= status < 300:
+        message += f" The {status} says an invoice was created; its id could not be read."
+    return finding("timeout" if timed_out else "connection-error", message, status=status)

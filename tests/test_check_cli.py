@@ -1,0 +1,306 @@
+"""`ghl-contract check` through `cli.run`: inputs, exit codes, --strict, usage errors, workers."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ghl_contract.cli import check as check_command
+from ghl_contract.cli import run
+
+INPUTS = Path(__file__).resolve().parent / "data" / "check" / "inputs"
+HAR = json.loads((INPUTS.parent / "har.json").read_text(encoding="utf-8"))
+
+
+def check(*argv: str) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = run(["check", *argv], stdout, stderr)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def check_json(*argv: str) -> tuple[int, dict[str, Any]]:
+    code, out, _ = check(*argv, "--format", "json")
+    return code, json.loads(out)
+
+
+def _write_json(path: Path, payload: Any) -> Path:
+    path.write_bytes(orjson.dumps(payload))
+    return path
+
+
+def _triples(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(f["source"], f["pointer"], f["rule"]) for f in report["findings"]]
+
+
+@pytest.fixture
+def stdin(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Call with bytes: they become this process's standard input."""
+    def feed(data: bytes) -> None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    return feed
+
+
+def test_documented_response_holds(tmp_path: Path, documented_response: dict[str, Any]) -> None:
+    path = _write_json(tmp_path / "response.json", documented_response)
+    assert check(str(path)) == (0, "1 checked: no findings.\n", "")
+
+
+def test_added_field_is_printed_but_passes(tmp_path: Path,
+                                          documented_response: dict[str, Any]) -> None:
+    documented_response["invoice"]["paymentLink"] = "https://example.test/pay/1"
+    path = _write_json(tmp_path / "response.json", documented_response)
+    code, out, _ = check(str(path))
+    assert code == 0
+    assert "non-breaking  property-added  /invoice/paymentLink" in out
+
+
+def test_strict_fails_on_an_added_field(tmp_path: Path,
+                                        documented_response: dict[str, Any]) -> None:
+    documented_response["invoice"]["paymentLink"] = "https://example.test/pay/1"
+    path = _write_json(tmp_path / "response.json", documented_response)
+    assert check(str(path), "--strict")[0] == 1
+
+
+def test_breaking_change_fails(tmp_path: Path, documented_response: dict[str, Any]) -> None:
+    del documented_response["invoice"]["amountDue"]
+    path = _write_json(tmp_path / "response.json", documented_response)
+    code, report = check_json(str(path))
+    assert code == 1
+    assert _triples(report) == [(str(path), "/invoice/amountDue", "missing-required")]
+
+
+def test_a_json_array_is_one_payload_not_a_list(tmp_path: Path) -> None:
+    path = _write_json(tmp_path / "response.json", [])
+    code, report = check_json(str(path))
+    assert code == 1
+    assert _triples(report) == [(str(path), "", "type-changed")]
+
+
+def test_a_bad_ndjson_line_is_named_and_the_others_still_checked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INPUTS)
+    code, out, err = check("requests.ndjson", "--kind", "request", "--format", "json")
+    report = json.loads(out)
+    assert code == 2
+    assert report["problems"] == [
+        "requests.ndjson:3 is not valid JSON (unexpected end of data at column 80)."]
+    assert err == f"error: {report['problems'][0]}\n"
+    assert report["summary"]["checked"] == 4
+    assert _triples(report) == [
+        ("requests.ndjson:2", "/altId", "missing-required"),
+        ("requests.ndjson:2", "/locationId", "property-added"),
+        ("requests.ndjson:5", "/markAsInvoiced", "type-changed"),
+        ("requests.ndjson:5", "/version", "enum-value-unknown"),
+    ]
+
+
+def test_problems_win_over_breaking_findings_in_the_exit_code(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INPUTS)
+    code, report = check_json("requests.ndjson", "--kind", "request", "--strict")
+    assert (code, report["summary"]["breaking"]) == (2, 3)
+
+
+def test_a_directory_is_read_in_name_order(tmp_path: Path,
+                                           documented_request: dict[str, Any]) -> None:
+    _write_json(tmp_path / "b.json", documented_request)
+    (tmp_path / "a.ndjson").write_bytes(orjson.dumps(documented_request) + b"\n\n"
+                                        + orjson.dumps({**documented_request, "x": 1}) + b"\n")
+    (tmp_path / "c.jsonl").write_bytes(orjson.dumps({"altType": "location"}) + b"\n")
+    (tmp_path / "notes.txt").write_text("not read", encoding="utf-8")
+    (tmp_path / "sub.json").mkdir()
+    _write_json(tmp_path / "sub.json" / "deeper.json", {"not": "read"})
+    code, report = check_json(str(tmp_path), "--kind", "request")
+    assert code == 1
+    assert report["summary"]["checked"] == 4
+    assert _triples(report) == [
+        (str(tmp_path / "a.ndjson") + ":3", "/x", "property-added"),
+        (str(tmp_path / "c.jsonl") + ":1", "/altId", "missing-required"),
+        (str(tmp_path / "c.jsonl") + ":1", "/markAsInvoiced", "missing-required"),
+    ]
+
+
+def test_har_entries_of_this_operation_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INPUTS)
+    code, report = check_json(HAR["file"])
+    assert code == 1
+    assert report["summary"]["checked"] == HAR["checked"]
+    assert report["notes"] == HAR["notes"]
+    assert report["problems"] == []
+    keys = ("source", "pointer", "rule", "severity", "status")
+    assert [{k: f.get(k) for k in keys} for f in report["findings"]] == HAR["findings"]
+
+
+def test_har_without_entries_is_an_input_problem(tmp_path: Path) -> None:
+    path = _write_json(tmp_path / "run.har", {"log": {"version": "1.2"}})
+    code, out, _ = check(str(path))
+    assert code == 2
+    assert f"{path} is not a HAR file: it has no log.entries list." in out
+
+
+def test_kind_is_taken_from_har_entries_not_from_the_option(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(INPUTS)
+    assert check_json(HAR["file"], "--kind", "estimate")[1]["findings"] == check_json(
+        HAR["file"])[1]["findings"]
+
+
+def test_stdin_ndjson(stdin: Any, documented_request: dict[str, Any]) -> None:
+    stdin(orjson.dumps(documented_request) + b"\n"
+          + orjson.dumps({**documented_request, "altType": "agency"}) + b"\n")
+    code, report = check_json("-", "--kind", "request")
+    assert code == 1
+    assert _triples(report) == [("<stdin>:2", "/altType", "enum-value-unknown")]
+
+
+def test_stdin_one_pretty_printed_document(stdin: Any,
+                                           documented_response: dict[str, Any]) -> None:
+    del documented_response["estimate"]["traceId"]
+    stdin(b"\n" + json.dumps(documented_response, indent=2).encode())
+    code, report = check_json("-")
+    assert code == 1
+    assert _triples(report) == [("<stdin>", "/estimate/traceId", "missing-required")]
+
+
+def test_stdin_with_a_bad_first_line_is_still_ndjson(stdin: Any,
+                                                     documented_request: dict[str, Any]) -> None:
+    stdin(b"{oops}\n" + orjson.dumps({**documented_request, "version": "v9"}) + b"\n")
+    code, report = check_json("-", "--kind", "request")
+    assert code == 2
+    assert report["problems"] == [
+        "<stdin>:1 is not valid JSON (unexpected character, expected a string key at column 2)."]
+    assert _triples(report) == [("<stdin>:2", "/version", "enum-value-unknown")]
+
+
+def test_other_suffixes_are_read_like_stdin(tmp_path: Path,
+                                            documented_request: dict[str, Any]) -> None:
+    path = tmp_path / "capture.log"
+    path.write_bytes(b"\xef\xbb\xbf" + orjson.dumps(documented_request) + b"\n"
+                     + orjson.dumps({**documented_request, "markAsInvoiced": None}) + b"\n")
+    code, report = check_json(str(path), "--kind", "request")
+    assert code == 1
+    assert _triples(report) == [(f"{path}:2", "/markAsInvoiced", "null-not-allowed")]
+
+
+def test_an_unreadable_file_is_reported_and_the_rest_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        documented_request: dict[str, Any]) -> None:
+    locked = _write_json(tmp_path / "a.json", documented_request)
+    _write_json(tmp_path / "b.json", {**documented_request, "altId": 5})
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    code, report = check_json(str(tmp_path), "--kind", "request")
+    assert code == 2
+    assert report["problems"] == [f"{locked} cannot be read (Permission denied)."]
+    assert _triples(report) == [(str(tmp_path / "b.json"), "/altId", "type-changed")]
+
+
+def test_an_empty_input_is_not_a_pass(tmp_path: Path) -> None:
+    (tmp_path / "empty.ndjson").write_bytes(b"\n  \n")
+    code, out, _ = check(str(tmp_path / "empty.ndjson"))
+    assert code == 2
+    assert "Nothing was checked" in out
+
+
+@pytest.mark.parametrize(("status", "kind", "body", "code"), [
+    pytest.param("422", None, {"statusCode": 422, "message": ["bad"], "error": "x"}, 0,
+                 id="status-alone-means-error"),
+    pytest.param("422", None, {"statusCode": 422, "message": "bad", "error": "x"}, 1,
+                 id="422-message-must-be-a-list"),
+    pytest.param("400", "error", {"statusCode": 400, "message": "bad"}, 0, id="error-400"),
+    pytest.param("401", "error", {"statusCode": 401, "message": "no"}, 1,
+                 id="error-401-needs-error"),
+    pytest.param(None, "error", {"statusCode": 409, "message": ["x"]}, 0,
+                 id="error-without-status-any-error-shape"),
+])
+def test_error_bodies_by_status(tmp_path: Path, status: str | None, kind: str | None,
+                                body: dict[str, Any], code: int) -> None:
+    path = _write_json(tmp_path / "error.json", body)
+    argv = [str(path)] + (["--status", status] if status else []) + (
+        ["--kind", kind] if kind else [])
+    assert check(*argv)[0] == code
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param([], id="no-path"),
+    pytest.param(["missing.json"], id="missing-path"),
+    pytest.param(["{empty}"], id="empty-directory"),
+    pytest.param(["-", "-"], id="stdin-twice"),
+    pytest.param(["{request}", "--kind", "quote"], id="unknown-kind"),
+    pytest.param(["{request}", "--format", "xml"], id="unknown-format"),
+    pytest.param(["{request}", "--status", "99"], id="status-out-of-range"),
+    pytest.param(["{request}", "--status", "abc"], id="status-not-a-number"),
+    pytest.param(["{request}", "--status", "422", "--kind", "request"], id="status-with-request"),
+    pytest.param(["{request}", "--status", "500", "--kind", "response"],
+                 id="status-with-response"),
+    pytest.param(["{request}", "--jobs", "0"], id="no-jobs"),
+])
+def test_usage_errors_are_one_sentence_and_exit_2(tmp_path: Path, argv: list[str],
+                                                  documented_request: dict[str, Any]) -> None:
+    (tmp_path / "empty").mkdir()
+    request = _write_json(tmp_path / "request.json", documented_request)
+    argv = [a.replace("{empty}", str(tmp_path / "empty")).replace("{request}", str(request))
+            for a in argv]
+    code, out, err = check(*argv)
+    assert (code, out) == (2, "")
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_workers_report_exactly_what_one_process_reports(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        documented_response: dict[str, Any]) -> None:
+    drifted = json.loads(json.dumps(documented_response))
+    drifted["invoice"]["status"] = "pending"
+    lines = []
+    for number in range(120):
+        if number % 37 == 5:
+            lines.append(b'{"estimate": ')
+        elif number % 10 == 3:
+            lines.append(orjson.dumps(drifted))
+        elif number % 25 == 0:
+            lines.append(b"")
+        else:
+            lines.append(orjson.dumps(documented_response))
+    path = tmp_path / "many.ndjson"
+    # a byte-order mark first and no line break last, as some tools write them
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines))
+    monkeypatch.setattr(check_command, "_CHUNK_BYTES", 16_000)  # several chunks per worker
+    pools: list[int] = []
+    parallel = check_command.check_parallel
+
+    def counted(*args: Any) -> Any:
+        pools.append(args[-1])
+        return parallel(*args)
+
+    monkeypatch.setattr(check_command, "check_parallel", counted)
+    one = check(str(path), "--format", "json", "--jobs", "1")
+    assert pools == []
+    two = check(str(path), "--format", "json", "--jobs", "2")
+    assert pools == [2]
+    assert two == one
+    report = json.loads(one[1])
+    assert one[0] == 2
+    assert report["summary"]["findings"] == 12
+    assert [p.split(" ")[0] for p in report["problems"]] == [
+        f"{path}:{n}" for n in (6, 43, 80, 117)]
+
+
+def test_copy_of_a_har_in_a_directory_is_found(tmp_path: Path) -> None:
+    shutil.copy(INPUTS / HAR["file"], tmp_path / "run.har")
+    code, report = check_json(str(tmp_path))
+    assert (code, report["summary"]["checked"]) == (1, HAR["checked"])

@@ -1,0 +1,219 @@
+"""`ghl-contract run` end to end, in a child process: the clean mock passes with every report
+written, usage mistakes stop the run before any request, pytest gives the same results, and a
+live run (against a mock served here on loopback) keeps to its write budget and its secrets."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ghl_contract.mock.app import MockApp
+from ghl_contract.mock.seed import load_seed
+from ghl_contract.mock.server import Running, serve
+from ghl_contract.suite.testing import SuiteRun, clean_environment, run_suite
+from ghl_contract.transport.testing import json_reply
+from ghl_contract.transport.testing import serve as serve_loopback
+
+QUICK = ("--max-examples", "3", "--hypothesis-profile", "ci")
+
+
+def _junit(run: SuiteRun) -> ET.Element:
+    return ET.parse(run.report_dir / "junit.xml").getroot()
+
+
+def _cases(run: SuiteRun) -> dict[str, str]:
+    """Each test case of junit.xml -> passed, failure, error or skipped."""
+    outcomes = {}
+    for case in _junit(run).iter("testcase"):
+        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        outcomes[case.get("name", "")] = kinds[0] if kinds else "passed"
+    return outcomes
+
+
+def test_clean_mock_run_passes_and_writes_every_report(tmp_path: Path) -> None:
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("# Earlier step\n", encoding="utf-8")
+    run = run_suite(*QUICK, report_dir=tmp_path / "reports",
+                    env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert run.code == 0, run.output
+    outcomes = _cases(run)
+    assert len(outcomes) > 40
+    assert "failure" not in outcomes.values()
+    assert "error" not in outcomes.values()
+    report = run.report()
+    assert report["summary"]["breaking"] == 0
+    assert report["summary"]["checked"] > 40
+    assert any(note.startswith("Plan: ") for note in report["notes"])
+    markdown = (run.report_dir / "drift-report.md").read_text(encoding="utf-8")
+    assert markdown.startswith("## Contract drift")
+    assert summary.read_text(encoding="utf-8") == "# Earlier step\n" + markdown + "\n"
+    assert "reports: " in run.stdout
+    assert "drift-report.json" in run.stdout
+    # Nothing else in the directory it ran from: no pytest cache, no Hypothesis storage.
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["reports", "step-summary.md"]
+
+
+def test_live_url_without_a_token_stops_before_any_request(tmp_path: Path) -> None:
+    with serve_loopback(lambda request, index: json_reply(200, {})) as server:
+        run = run_suite("--base-url", server.url, "--location-id", "loc", "--estimate-id", "est",
+                        report_dir=tmp_path / "reports")
+    assert run.code == 2
+    assert run.stderr.strip().splitlines() == [
+        f"error: A run against {server.url} needs --token (GHL_TOKEN); nothing was sent."]
+    assert server.requests == []
+    assert not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    pytest.param(("--mock-drift", "no-such-drift"), "--mock-drift", id="unknown-drift"),
+    pytest.param(("--mock-fault", "no-such-fault"), "--mock-fault", id="unknown-fault"),
+    pytest.param(("--mock-drift", "changed-type", "--base-url", "http://127.0.0.1:9",
+                  "--token", "t0ken-value", "--location-id", "l", "--estimate-id", "e"),
+                 "--mock-drift", id="drift-with-base-url"),
+    pytest.param(("--compare-version", "2021-07-28"), "--compare-version", id="compare-same"),
+    pytest.param(("--max-examples", "none"), "--max-examples", id="bad-number"),
+])
+def test_usage_mistake_is_one_sentence_and_exit_2(args: tuple[str, ...], named: str,
+                                                  tmp_path: Path) -> None:
+    run = run_suite(*args, report_dir=tmp_path / "reports")
+    assert run.code == 2
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("error: ")
+    assert named in line
+    assert "Traceback" not in run.output
+
+
+def test_pytest_on_the_suite_gives_the_same_results_as_run(tmp_path: Path) -> None:
+    args = (*QUICK, "--mock-drift", "changed-type")
+    through_cli = run_suite(*args, report_dir=tmp_path / "cli")
+    through_pytest = run_suite(*args, report_dir=tmp_path / "pytest", through_pytest=True)
+    assert (through_cli.code, through_pytest.code) == (1, 1)
+    assert through_cli.rules() == through_pytest.rules() == {("type-changed", "/invoice/amountDue")}
+    assert _cases(through_cli) == _cases(through_pytest)
+
+
+def test_compare_version_sends_both_versions_and_finds_no_difference(tmp_path: Path) -> None:
+    run = run_suite(*QUICK, "--compare-version", "v3", report_dir=tmp_path / "reports")
+    assert run.code == 0, run.output
+    assert _cases(run)["test_compared_version_answers_in_the_same_shape"] == "passed"
+
+
+def test_unsupported_compared_version_fails_the_comparison(tmp_path: Path) -> None:
+    run = run_suite(*QUICK, "--compare-version", "2023-02-21", report_dir=tmp_path / "reports")
+    assert run.code == 1
+    assert _cases(run)["test_compared_version_answers_in_the_same_shape"] == "failure"
+    assert "With Version 2023-02-21: POST" in run.stdout
+
+
+# A live run: any --base-url. Here it is a mock served by the test, so the store can be read.
+
+@pytest.fixture
+def live_mock() -> Iterator[Running[MockApp]]:
+    with serve(MockApp()) as running:
+        yield running
+
+
+def _live_args(running: Running[MockApp]) -> tuple[str, ...]:
+    location = load_seed().locations[0]
+    return ("--base-url", running.url, "--token", location.token,
+            "--location-id", location.location_id,
+            "--estimate-id", next(iter(location.estimates)), *QUICK)
+
+
+def _no_token_anywhere(run: SuiteRun, token: str, *directories: Path) -> None:
+    assert token not in run.output
+    files = [path for directory in directories for path in directory.rglob("*") if path.is_file()]
+    assert files
+    for path in files:
+        assert token not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def test_live_run_without_allow_writes_creates_no_invoice(
+        live_mock: Running[MockApp], tmp_path: Path) -> None:
+    run = run_suite(*_live_args(live_mock), report_dir=tmp_path / "reports")
+    assert run.code == 0, run.output
+    assert live_mock.app.store.invoices() == []
+    plan = run.stdout.index("ghl-contract: Plan: ")
+    assert "Writes are off (no --allow-writes)" in run.stdout[plan:]
+    outcomes = _cases(run)
+    assert outcomes["test_request_without_a_valid_token_is_unauthorized[no-token]"] == "passed"
+    assert outcomes["test_documented_request_is_converted[estimate-5f9d6d8b1b2d2c001f2d9e4b]"] \
+        == "skipped"
+    notes = run.report()["notes"]
+    assert any("skipped: Skipped: this request would create a real invoice" in note
+               for note in notes)
+    _no_token_anywhere(run, load_seed().locations[0].token, run.report_dir)
+
+
+def test_live_run_with_a_write_budget_creates_exactly_that_many_invoices(
+        live_mock: Running[MockApp], tmp_path: Path) -> None:
+    recording = tmp_path / "recording"
+    run = run_suite(*_live_args(live_mock), "--allow-writes", "--max-writes", "3",
+                    "--record", str(recording), report_dir=tmp_path / "reports")
+    assert run.code == 0, run.output
+    created = live_mock.app.store.invoices()
+    assert len(created) == 3
+    notes = "\n".join(run.report()["notes"])
+    for invoice in created:
+        assert f"Created invoice {invoice['_id']} (number {invoice['invoiceNumber']})" in notes
+    assert "the write budget of 3 reached" in notes
+    _no_token_anywhere(run, load_seed().locations[0].token, run.report_dir, recording)
+
+
+def test_project_sessions_are_left_alone(tmp_path: Path) -> None:
+    # The plugin is active in every pytest session; one that runs no contract test gets neither
+    # a plan, nor a summary, nor reports, even with a report directory in its environment.
+    test_file = tmp_path / "test_unrelated.py"
+    test_file.write_text("def test_nothing():\n    pass\n", encoding="utf-8")
+    reports = tmp_path / "reports"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", str(test_file), "-p", "ghl_contract.pytest_plugin",
+         "-p", "no:cacheprovider"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        env=clean_environment({"GHL_REPORT_DIR": str(reports), "GHL_BASE_URL": "http://x"}))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "ghl-contract:" not in completed.stdout
+    assert "= ghl-contract =" not in completed.stdout
+    assert not reports.exists()
+    assert [path.name for path in tmp_path.rglob("*") if path.suffix in (".json", ".md", ".xml")] \
+        == []
+
+
+def test_nothing_answering_at_the_base_url_is_a_set_up_error(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = run_suite("--base-url", f"http://127.0.0.1:{port}", "--token", "t0ken-value",
+                    "--location-id", "l", "--estimate-id", "e", report_dir=tmp_path / "reports")
+    assert run.code == 2, run.output
+    assert f"Nothing answers at http://127.0.0.1:{port}" in run.stdout
+    assert "Traceback" not in run.output
+
+
+def test_the_run_deadline_ends_a_run_against_a_hanging_server(tmp_path: Path) -> None:
+    run = run_suite(*QUICK, "--mock-fault", "slow", "--request-timeout", "5", "--run-timeout", "1",
+                    report_dir=tmp_path / "reports")
+    assert run.code == 1, run.output
+    notes = run.report()["notes"]
+    assert any("deadline of 1 s (--run-timeout)" in note for note in notes), notes
+    assert "Traceback" not in run.output
+
+
+def test_pytest_with_several_workers_is_refused(tmp_path: Path) -> None:
+    run = run_suite(*QUICK, "-n", "2", report_dir=tmp_path / "reports", through_pytest=True)
+    assert run.code == 4  # pytest's usage error
+    assert "drop -n/--numprocesses" in run.stderr
+
+
+def test_pytest_on_the_suite_turns_a_settings_mistake_into_a_usage_error(tmp_path: Path) -> None:
+    run = run_suite("--base-url", "http://127.0.0.1:9", report_dir=tmp_path / "reports",
+                    through_pytest=True)
+    assert run.code == 4  # pytest's usage error, before any request
+    assert "needs --token (GHL_TOKEN)" in run.stderr
+    assert "Traceback" not in run.output

@@ -1,0 +1,213 @@
+"""The suite's parts on their own: shape comparison, the examiner, the plan, the generated cases,
+the hand-picked negative cases (data with its own schema) and the run settings it adds."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import jsonschema
+import pytest
+
+from ghl_contract.errors import UsageError
+from ghl_contract.findings import Severity
+from ghl_contract.mock.seed import load_seed
+from ghl_contract.mock.store import Store
+from ghl_contract.registry import pinned
+from ghl_contract.resources import contract_tests_dir
+from ghl_contract.settings import RunSettings
+from ghl_contract.suite.examine import REJECTED, SUCCESS, Examiner, rate_limit_findings
+from ghl_contract.suite.generation import invalid_cases, valid_cases
+from ghl_contract.suite.shapes import shape_differences
+from ghl_contract.transport import Exchange
+
+DATA = contract_tests_dir() / "data"
+RATE_HEADERS = {
+    "x-ratelimit-limit-daily": "200000", "x-ratelimit-daily-remaining": "199999",
+    "x-ratelimit-interval-milliseconds": "10000", "x-ratelimit-max": "100",
+    "x-ratelimit-remaining": "99",
+}
+
+
+def _exchange(status: int, body: Any, *, write: bool = True,
+              headers: dict[str, str] | None = None) -> Exchange:
+    return Exchange(
+        method="POST", url="http://127.0.0.1:1/invoices/estimate/est/invoice",
+        request_headers={}, request_body=b"{}", status=status,
+        response_headers=dict(RATE_HEADERS if headers is None else headers),
+        response_body=json.dumps(body).encode(), elapsed=0.01, faults=(), write=write)
+
+
+# Shapes (--compare-version).
+
+def test_same_shape_with_other_values_is_no_difference(documented_response: dict[str, Any]) -> None:
+    other = json.loads(json.dumps(documented_response))
+    other["invoice"]["total"] = 10.5 if other["invoice"]["total"] != 10.5 else 11
+    other["invoice"]["name"] = "another name"
+    assert shape_differences(documented_response, other, base_label="a", other_label="b") == []
+
+
+def test_each_shape_difference_is_one_finding_at_its_pointer(
+        documented_response: dict[str, Any]) -> None:
+    other = json.loads(json.dumps(documented_response))
+    del other["invoice"]["currency"]
+    other["invoice"]["total"] = str(other["invoice"]["total"])
+    other["invoice"]["paymentLink"] = "https://example.test/pay"
+    found = shape_differences(documented_response, other, base_label="2021-07-28",
+                              other_label="v3", source="t")
+    assert sorted((f.pointer, f.rule, f.severity) for f in found) == [
+        ("/invoice/currency", "response-property-removed", Severity.BREAKING),
+        ("/invoice/paymentLink", "response-property-added", Severity.NON_BREAKING),
+        ("/invoice/total", "response-type-changed", Severity.BREAKING),
+    ]
+    assert all(f.source == "t" for f in found)
+
+
+# The examiner.
+
+@pytest.fixture
+def converted() -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """(request, estimate id, 200 body): a conversion as the mock's store makes it."""
+    location = load_seed().locations[0]
+    estimate_id = next(iter(location.estimates))
+    request = {"altId": location.location_id, "altType": "location", "markAsInvoiced": True}
+    body = json.loads(Store(load_seed()).convert(estimate_id, request, datetime.now(UTC)))
+    return request, estimate_id, body
+
+
+def test_a_consistent_conversion_has_no_finding(
+        converted: tuple[dict[str, Any], str, dict[str, Any]]) -> None:
+    request, estimate_id, body = converted
+    found = Examiner().examine(_exchange(200, body), SUCCESS, request=request,
+                               estimate_id=estimate_id, source="t")
+    assert found == []
+
+
+def test_a_broken_invariant_is_found_with_its_rule(
+        converted: tuple[dict[str, Any], str, dict[str, Any]]) -> None:
+    request, estimate_id, body = converted
+    body["invoice"]["altId"] = "someone-else"
+    [finding] = Examiner().examine(_exchange(200, body), SUCCESS, request=request,
+                                   estimate_id=estimate_id, source="t")
+    assert (finding.rule, finding.pointer, finding.source) == ("alt-id-mismatch", "/invoice/altId",
+                                                               "t")
+
+
+def test_an_error_answered_where_200_is_documented_is_an_unexpected_status(
+        documented_request: dict[str, Any]) -> None:
+    body = {"statusCode": 422, "message": ["altId must be a string"], "error": "Unprocessable"}
+    [finding] = Examiner().examine(_exchange(422, body), SUCCESS, request=documented_request,
+                                   estimate_id="est", source="t")
+    assert (finding.rule, finding.pointer, finding.status, finding.source) == (
+        "unexpected-status", "", 422, "t")
+
+
+def test_an_error_body_is_checked_against_its_status(documented_request: dict[str, Any]) -> None:
+    body = {"statusCode": 422, "message": "one string", "error": "Unprocessable Entity"}
+    [finding] = Examiner().examine(_exchange(422, body), REJECTED, request=documented_request,
+                                   estimate_id="est", source="t")
+    assert (finding.rule, finding.pointer) == ("type-changed", "/message")
+
+
+def test_a_reused_invoice_number_is_found(
+        converted: tuple[dict[str, Any], str, dict[str, Any]]) -> None:
+    request, estimate_id, body = converted
+    second = json.loads(json.dumps(body))
+    second["invoice"]["_id"] = "another-invoice"
+    examine = Examiner().examine
+    assert examine(_exchange(200, body), SUCCESS, request=request, estimate_id=estimate_id,
+                   source="t") == []
+    [finding] = examine(_exchange(200, second), SUCCESS, request=request,
+                        estimate_id=estimate_id, source="t")
+    assert (finding.rule, finding.pointer) == ("invoice-number-reused", "/invoice/invoiceNumber")
+
+
+def test_missing_rate_limit_headers_are_one_non_breaking_finding() -> None:
+    headers = {k: v for k, v in RATE_HEADERS.items() if k != "x-ratelimit-remaining"}
+    assert rate_limit_findings(RATE_HEADERS) == []
+    [finding] = rate_limit_findings(headers)
+    assert (finding.rule, finding.severity, finding.actual) == (
+        "rate-limit-headers-missing", Severity.NON_BREAKING, ["X-RateLimit-Remaining"])
+
+
+# Generated cases.
+
+# Hypothesis' own "default" profile: the suite's profiles are registered by contract sessions only.
+
+def test_generated_valid_cases_are_valid_and_aimed_at_the_run() -> None:
+    cases = valid_cases(20, estimate_ids=("e1", "e2"), location_id="loc-1",
+                        api_version="2021-07-28", profile="default")
+    validator = pinned().validator("request.json")
+    assert cases
+    for case in cases:
+        assert case.estimate_id in ("e1", "e2")
+        assert case.body["altId"] == "loc-1"
+        assert validator.is_valid(case.body), case.label()
+
+
+def test_generated_invalid_cases_break_the_request_schema() -> None:
+    cases = invalid_cases(20, estimate_ids=("e1",), location_id="loc-1",
+                          api_version="2021-07-28", profile="default")
+    validator = pinned().validator("request.json")
+    assert len(cases) > 5
+    for case in cases:
+        body = case.body
+        if isinstance(body, bytes):
+            try:
+                body = json.loads(body)
+            except ValueError:
+                continue  # not JSON at all: invalid by construction
+        if body is not None:  # no body at all is invalid too: the body is required
+            assert not validator.is_valid(body), case.label()
+
+
+# The hand-picked negative cases.
+
+def _negative_data() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (DATA / "negative_requests.json").read_text(encoding="utf-8"))
+    return data
+
+
+def test_negative_cases_follow_their_schema() -> None:
+    schema = json.loads((DATA / "negative_requests.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(_negative_data())
+    ids = [case["id"] for case in _negative_data()["cases"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_negative_cases_leave_out_each_required_field() -> None:
+    required = pinned().schema("request.json")["required"]
+    ids = {case["id"] for case in _negative_data()["cases"]}
+    assert {f"missing-{name}" for name in required} <= ids
+
+
+def test_negative_json_bodies_break_the_request_schema() -> None:
+    validator = pinned().validator("request.json")
+    for case in _negative_data()["cases"]:
+        if "body" in case and "inflate" not in case:
+            body = json.loads(json.dumps(case["body"]).replace("$location", "loc-1"))
+            assert not validator.is_valid(body), case["id"]
+
+
+# Settings the suite adds.
+
+@pytest.mark.parametrize(("values", "named"), [
+    pytest.param({"base_url": "http://127.0.0.1:9", "token": "t0ken-value", "location_id": "l",
+                  "estimate_id": "e", "mock_fault": "slow"}, "--mock-fault", id="fault-live"),
+    pytest.param({"compare_version": "v3", "api_version": "v3"}, "--compare-version",
+                 id="compare-same-version"),
+])
+def test_contradicting_settings_are_a_usage_error(values: dict[str, str], named: str) -> None:
+    with pytest.raises(UsageError, match=named):
+        RunSettings.from_values(values, environ={})
+
+
+def test_suite_settings_come_from_the_environment() -> None:
+    settings = RunSettings.from_values({}, environ={
+        "GHL_COMPARE_VERSION": "v3", "GHL_MOCK_DRIFT": "changed-type",
+        "GHL_OTHER_ESTIMATE_ID": "est-2"})
+    assert (settings.compare_version, settings.mock_drift, settings.other_estimate_id) == (
+        "v3", "changed-type", "est-2")

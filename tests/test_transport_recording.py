@@ -1,0 +1,161 @@
+"""HAR recording: redacted HAR 1.2 that `check` reads back, whole after every entry."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ghl_contract.errors import UsageError
+from ghl_contract.readers.har import read_har
+from ghl_contract.readers.items import Note, Payload
+from ghl_contract.transport import Client
+from ghl_contract.transport.recording import FILE_NAME
+from ghl_contract.transport.testing import (
+    ESTIMATE_ID,
+    TOKEN,
+    Action,
+    Drop,
+    Received,
+    Reply,
+    invoice_reply,
+    json_reply,
+    live_settings,
+    serve,
+)
+
+BODY = {"altId": "loc-1", "altType": "location"}
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["log"]["entries"]
+    return entries
+
+
+def mixed(request: Received, index: int) -> Action:
+    """200, 422, a dropped connection, then a body that is not UTF-8."""
+    return [
+        invoice_reply(index),
+        json_reply(422, {"statusCode": 422, "message": ["altId must be a string"],
+                         "error": "Unprocessable Entity", "traceId": "trace-422"}),
+        Drop(),
+        Reply(200, (("Content-Type", "application/octet-stream"),), b"\xff\xfe\x00binary"),
+    ][index % 4]
+
+
+def test_har_is_whole_after_every_entry_and_complete(tmp_path: Path) -> None:
+    counts = []
+    with serve(mixed) as server, Client(
+        live_settings(server.url, allow_writes=True, record_dir=tmp_path), base_url=server.url,
+        token=TOKEN,
+    ) as client:
+        for body in (BODY, {"altId": 5}, BODY, BODY):
+            client.send(ESTIMATE_ID, body, headers={"Authorization": "Bearer wrong"})
+            counts.append(len(_entries(tmp_path / FILE_NAME)))  # while the client is open
+    har = json.loads((tmp_path / FILE_NAME).read_text(encoding="utf-8"))
+    assert counts == [1, 2, 3, 4]
+    assert (har["log"]["version"], har["log"]["creator"]["name"]) == ("1.2", "ghl-contract")
+    ok, invalid, dropped, binary = har["log"]["entries"]
+    assert ok["request"]["method"] == "POST"
+    assert ok["request"]["url"] == f"{server.url}/invoices/estimate/{ESTIMATE_ID}/invoice"
+    assert json.loads(ok["request"]["postData"]["text"]) == BODY
+    assert ok["request"]["postData"]["mimeType"] == "application/json"
+    sent = {h["name"]: h["value"] for h in ok["request"]["headers"]}
+    assert (sent["authorization"], sent["version"]) == ("Bearer <redacted>", "2021-07-28")
+    assert ok["response"]["status"] == 200
+    assert ok["response"]["content"]["mimeType"] == "application/json"
+    assert json.loads(ok["response"]["content"]["text"])["invoice"]["_id"] == "inv-0"
+    assert {"name": "content-type", "value": "application/json"} in ok["response"]["headers"]
+    assert (invalid["response"]["status"], invalid["_faults"]) == (422, [])
+    assert dropped["response"]["status"] == 0
+    assert [f["rule"] for f in dropped["_faults"]] == ["connection-error"]
+    assert binary["response"]["content"]["encoding"] == "base64"
+    assert [f["rule"] for f in binary["_faults"]] == ["not-json"]
+
+
+def test_check_reads_the_recording_back(tmp_path: Path) -> None:
+    with serve(mixed) as server, Client(
+        live_settings(server.url, allow_writes=True, record_dir=tmp_path), base_url=server.url,
+        token=TOKEN,
+    ) as client:
+        client.send(ESTIMATE_ID, BODY)
+        client.send(ESTIMATE_ID, {"altId": 5})
+        client.send(ESTIMATE_ID, BODY)
+    items = list(read_har(tmp_path / FILE_NAME, "exchanges.har"))
+    payloads = [item for item in items if isinstance(item, Payload)]
+    assert [(p.kind, p.status) for p in payloads] == [
+        ("request", None), ("response", 200), ("request", None), ("error", 422),
+        ("request", None)]
+    assert orjson.loads(payloads[1].raw or b"")["invoice"]["_id"] == "inv-0"
+    assert payloads[1].request == BODY
+    assert payloads[1].estimate_id == ESTIMATE_ID
+    assert [type(item) for item in items if not isinstance(item, Payload)] == [Note]
+
+
+CRASHING_RUN = textwrap.dedent("""
+    import os, sys
+    from pathlib import Path
+    from ghl_contract.transport import Client
+    from ghl_contract.transport.testing import TOKEN, live_settings
+    url, record_dir = sys.argv[1], Path(sys.argv[2])
+    client = Client(live_settings(url, allow_writes=True, record_dir=record_dir),
+                    base_url=url, token=TOKEN)
+    client.send("est-1", {"altId": "loc-1"})
+    client.send("est-1", {"altId": "loc-1"})
+    os._exit(3)  # killed mid-run: no close, no flush, no atexit
+""")
+
+
+def test_a_run_killed_mid_way_leaves_a_readable_recording(tmp_path: Path) -> None:
+    with serve(lambda request, index: invoice_reply(index)) as server:
+        done = subprocess.run([sys.executable, "-c", CRASHING_RUN, server.url, str(tmp_path)],
+                              capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (3, "")
+    entries = _entries(tmp_path / FILE_NAME)
+    assert [e["response"]["status"] for e in entries] == [200, 200]
+    assert TOKEN not in (tmp_path / FILE_NAME).read_text(encoding="utf-8")
+
+
+def test_clients_of_one_run_share_the_recording(tmp_path: Path) -> None:
+    with serve(lambda request, index: invoice_reply(index)) as server:
+        settings = live_settings(server.url, allow_writes=True, record_dir=tmp_path)
+        with Client(settings, base_url=server.url, token=TOKEN) as first, \
+                Client(settings, base_url=server.url, token=TOKEN) as second:
+            first.send(ESTIMATE_ID, BODY)
+            second.send(ESTIMATE_ID, BODY)
+            first.send(ESTIMATE_ID, BODY)
+        with Client(settings, base_url=server.url, token=TOKEN) as later:
+            later.send(ESTIMATE_ID, BODY)
+    entries = _entries(tmp_path / FILE_NAME)
+    assert [json.loads(e["response"]["content"]["text"])["invoice"]["_id"] for e in entries] == [
+        "inv-0", "inv-1", "inv-2", "inv-3"]
+
+
+def test_unwritable_record_dir_is_a_usage_error(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x", encoding="utf-8")
+    with pytest.raises(UsageError, match="--record"):
+        Client(live_settings("http://127.0.0.1:9", record_dir=not_a_dir),
+               base_url="http://127.0.0.1:9", token=TOKEN)
+
+
+def test_a_file_another_process_writes_is_left_alone(tmp_path: Path) -> None:
+    busy = tmp_path / FILE_NAME
+    with busy.open("wb") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)  # as another worker of the run would
+        with serve(lambda request, index: invoice_reply(index)) as server, Client(
+            live_settings(server.url, record_dir=tmp_path), base_url=server.url, token=TOKEN,
+        ) as client:
+            client.send(ESTIMATE_ID, BODY, headers={"Authorization": None})
+            path = client.har_path
+    assert busy.read_bytes() == b""
+    assert path == str(tmp_path / f"exchanges-{os.getpid()}.har")
+    assert len(_entries(tmp_path / f"exchanges-{os.getpid()}.har")) == 1
