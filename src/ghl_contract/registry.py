@@ -53,7 +53,11 @@ def close_objects(schema: Any) -> Any:
         return [close_objects(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    closed = {key: close_objects(value) for key, value in schema.items()}
+    # A condition (`if`, `not`) describes no payload shape: closing it would change its meaning.
+    closed = {
+        key: value if key in ("if", "not") else close_objects(value)
+        for key, value in schema.items()
+    }
     if "properties" in schema and "additionalProperties" not in schema:
         closed["additionalProperties"] = False
     return closed
