@@ -7,7 +7,6 @@ import datetime
 import io
 import json
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,7 +22,7 @@ from referencing.jsonschema import DRAFT202012
 from ghl_contract import openapi_doc
 from ghl_contract.cli import run
 from ghl_contract.findings import pointer
-from ghl_contract.registry import pinned
+from ghl_contract.registry import pinned, walk_refs
 from ghl_contract.resources import example_path
 from ghl_contract.settings import LIVE_BASE_URL
 
@@ -40,18 +39,6 @@ def document() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def operation(document: dict[str, Any]) -> Any:
     return schemathesis.openapi.from_dict(document).find_operation_by_id(OPERATION)
-
-
-def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
-            else:
-                yield from _refs(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _refs(item)
 
 
 def _documented(name: str) -> Any:
@@ -94,7 +81,7 @@ def test_components_carry_no_base_uri(document: dict[str, Any]) -> None:
 def test_every_reference_resolves_inside_the_document(document: dict[str, Any]) -> None:
     resolver = Registry().with_resource(DOC_URI, DRAFT202012.create_resource(document)).resolver(
         base_uri=DOC_URI)
-    refs = sorted(set(_refs(document)))
+    refs = sorted(set(walk_refs(document)))
     assert refs
     assert [ref for ref in refs if not ref.startswith("#/components/schemas/")] == []
     for ref in refs:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from ghl_contract.findings import Finding
+from ghl_contract.findings import Finding, pointer_within
 from ghl_contract.invariants import INPUTS, exchange_findings, response_findings
 from ghl_contract.registry import ContractRegistry, error_schema, kind_schema, pinned
 from ghl_contract.rules import severity
@@ -101,16 +101,8 @@ def without_moot(invariant_findings: list[Finding], schema: list[Finding]) -> li
     if not covered or not invariant_findings:
         return invariant_findings
     return [f for f in invariant_findings
-            if not any(_under(at, pattern) for at in covered for pattern in INPUTS.get(f.rule, ()))]
-
-
-def _under(at: str, pattern: str) -> bool:
-    """Whether pointer `at` is `pattern` or inside it; `*` in the pattern is any array index."""
-    parts, wanted = at.split("/"), pattern.split("/")
-    if len(parts) < len(wanted):
-        return False
-    return all(w == p or (w == "*" and p.isascii() and p.isdigit())
-               for w, p in zip(wanted, parts, strict=False))
+            if not any(pointer_within(at, pattern)
+                       for at in covered for pattern in INPUTS.get(f.rule, ()))]
 
 
 def _stamped(findings: list[Finding], payload: Any, kind: str,

@@ -82,3 +82,12 @@ class Report:
 def pointer(path: Any) -> str:
     """RFC 6901 pointer from a sequence of keys and indices."""
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def pointer_within(at: str, pattern: str) -> bool:
+    """Whether pointer `at` is `pattern` or inside it; `*` in the pattern is any array index."""
+    parts, wanted = at.split("/"), pattern.split("/")
+    if len(parts) < len(wanted):
+        return False
+    return all(w == p or (w == "*" and p.isascii() and p.isdigit())
+               for w, p in zip(wanted, parts, strict=False))

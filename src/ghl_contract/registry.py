@@ -63,16 +63,16 @@ def close_objects(schema: Any) -> Any:
     return closed
 
 
-def _walk_refs(schema: Any) -> Iterator[str]:
+def walk_refs(schema: Any) -> Iterator[str]:
     if isinstance(schema, dict):
         for key, value in schema.items():
             if key == "$ref" and isinstance(value, str):
                 yield value
             else:
-                yield from _walk_refs(value)
+                yield from walk_refs(value)
     elif isinstance(schema, list):
         for item in schema:
-            yield from _walk_refs(item)
+            yield from walk_refs(item)
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class ContractRegistry:
     def refs(self) -> Iterator[tuple[str, str]]:
         """Every ``(schema name, $ref)`` pair, for checks that all references resolve."""
         for name, doc in self.documents.items():
-            for ref in _walk_refs(doc):
+            for ref in walk_refs(doc):
                 yield name, ref
 
 

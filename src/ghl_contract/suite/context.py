@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from ghl_contract.findings import Finding
+from ghl_contract.findings import Finding, pointer_within
 from ghl_contract.invariants import INPUTS
 from ghl_contract.resources import example_path
 from ghl_contract.settings import RunSettings
@@ -64,14 +64,7 @@ class Seen:
                 if (f.breaking or strict) and (
                     rules is None or f.rule in rules
                     or (f.breaking and f.rule not in _INVARIANTS
-                        and (f.pointer == "" or any(_at(f.pointer, r) for r in reads))))]
-
-
-def _at(at: str, pattern: str) -> bool:
-    """Whether pointer `at` is `pattern` or inside it (`*` in the pattern: any array index)."""
-    parts, wanted = at.split("/"), pattern.split("/")
-    return len(parts) >= len(wanted) and all(
-        w == p or (w == "*" and p.isdigit()) for w, p in zip(wanted, parts, strict=False))
+                        and (f.pointer == "" or any(pointer_within(f.pointer, r) for r in reads))))]
 
 
 @dataclass
