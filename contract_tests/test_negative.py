@@ -48,7 +48,7 @@ def test_invalid_request_is_rejected(ghl: Probe, case: dict[str, Any]) -> None:
     ghl.require(ghl.send(body, expect=expected), what=case["description"])
 
 
-@pytest.mark.ghl_requests(generated=1)
+@pytest.mark.ghl_requests(generated="invalid")
 def test_generated_invalid_bodies_are_rejected(ghl: Probe, ghl_examples: int) -> None:
     ghl.send_cases(ghl.generated("invalid", ghl_examples), REJECTED)
 

@@ -9,6 +9,6 @@ import pytest
 from ghl_contract.suite import SUCCESS, Probe
 
 
-@pytest.mark.ghl_requests(generated=1)
+@pytest.mark.ghl_requests(generated="valid")
 def test_generated_valid_requests_are_converted(ghl: Probe, ghl_examples: int) -> None:
     ghl.send_cases(ghl.generated("valid", ghl_examples), SUCCESS)

@@ -55,6 +55,7 @@ def test_clean_mock_run_passes_and_writes_every_report(tmp_path: Path) -> None:
     assert summary.read_text(encoding="utf-8") == "# Earlier step\n" + markdown + "\n"
     assert "reports: " in run.stdout
     assert "drift-report.json" in run.stdout
+    assert "warning" not in run.output.lower()  # nothing for the user to wonder about
     # Nothing else in the directory it ran from: no pytest cache, no Hypothesis storage.
     assert sorted(path.name for path in tmp_path.iterdir()) == ["reports", "step-summary.md"]
 

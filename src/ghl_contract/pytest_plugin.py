@@ -10,6 +10,7 @@ test first asks for the `ghl` fixture.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +25,15 @@ from ghl_contract.settings import OPTIONS, RunSettings
 if TYPE_CHECKING:
     # The suite's machinery (httpx, Schemathesis, the mock) is imported only by a session that
     # runs the suite: every other pytest session on the machine loads this plugin too.
+    from ghl_contract.suite.ahead import Ahead
     from ghl_contract.suite.context import Probe, RunContext
     from ghl_contract.suite.reports import Outcome
     from ghl_contract.suite.target import Outline
 
 MARKER = "ghl_requests"
-MARKER_HELP = (f"{MARKER}(requests=1, writes=1, generated=0): what a contract test sends, for "
-               "the run's plan (generated: batches of generated cases, each a write).")
+MARKER_HELP = (f"{MARKER}(requests=1, writes=1, generated=None): what a contract test sends, "
+               "for the run's plan (generated: 'valid' or 'invalid', the kind of generated cases "
+               "it sends, each a write).")
 
 NEEDS = "ghl_needs"
 NEEDS_HELP = (f"{NEEDS}(what): a contract test that runs only when the run knows `what` "
@@ -50,7 +53,7 @@ class SuiteState:
     config: pytest.Config
     targets_suite: bool
     contract_ids: set[str] = field(default_factory=set)
-    generates: bool = False  # a collected contract test generates cases
+    generated: set[str] = field(default_factory=set)  # kinds of cases collected tests generate
     plan: list[str] = field(default_factory=list)
     run: RunContext | None = None
     outcome: Outcome | None = None  # set once contract tests are collected
@@ -181,9 +184,11 @@ def _is_contract(item: pytest.Item) -> bool:
         return False
 
 
-def _generates(item: pytest.Item) -> bool:
+def _generated(item: pytest.Item) -> str | None:
+    """The kind of generated cases a contract test sends, if it sends any."""
     marker = item.get_closest_marker(MARKER)
-    return marker is not None and bool(marker.kwargs.get("generated", 0))
+    kind = marker.kwargs.get("generated") if marker is not None else None
+    return str(kind) if kind else None
 
 
 def _reads_only(item: pytest.Item) -> bool:
@@ -217,7 +222,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     from ghl_contract.suite.reports import Outcome
 
     state.contract_ids.update(item.nodeid for item in contract)
-    state.generates = any(_generates(item) for item in contract)
     if state.outcome is None:
         state.outcome = Outcome()
         config.pluginmanager.register(_Outcomes(state.outcome, state.contract_ids),
@@ -249,6 +253,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     settings = state.settings()
     target = f"{settings.base_url} (live)" if settings.live else "the embedded mock"
     contract = [item for item in session.items if item.nodeid in state.contract_ids]
+    state.generated = {kind for item in contract
+                       if item.get_closest_marker("skip") is None and (kind := _generated(item))}
     state.plan = Plan.of(contract, state.examples).lines(settings, target)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
@@ -285,15 +291,12 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
 
     state = _state(request.config)
     settings = state.settings()
+    ahead = _load_generators(state)
     try:
         with open_target(settings) as target, \
                 Client(settings, base_url=target.base_url, token=target.token) as client:
-            run = RunContext(settings, target, client, state.profile)
+            run = RunContext(settings, target, client, state.profile, ahead=ahead)
             state.run = run
-            if state.generates:
-                from ghl_contract.suite.generation import prepare
-
-                prepare(target.location_id, target.estimate_ids)
             try:
                 yield run
             finally:
@@ -303,6 +306,37 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
             raise
         pytest.exit(f"The contract run could not start: {exc}",
                     returncode=pytest.ExitCode.USAGE_ERROR)
+    finally:
+        if ahead is not None:
+            ahead.cancel()
+        gc.unfreeze()
+
+
+def _load_generators(state: SuiteState) -> Ahead | None:
+    """Load what the generated tests draw from; fork the helper that draws the invalid cases.
+
+    Before the target starts: the helper is forked while the process has a single thread.
+    """
+    if state.generated:
+        from ghl_contract.suite.generation import prepare
+
+        known = state.outline()
+        prepare(known.location_id, known.estimate_ids)
+    # What is loaded by now (modules, schemas, strategies) lives as long as the run: frozen,
+    # the collector stops walking it again on every pass while generation allocates.
+    gc.freeze()
+    if "invalid" not in state.generated:
+        return None
+    from functools import partial
+
+    from ghl_contract.suite.ahead import Ahead
+    from ghl_contract.suite.generation import invalid_cases
+
+    known = state.outline()
+    return Ahead.start("invalid", state.examples, partial(
+        invalid_cases, state.examples, estimate_ids=known.estimate_ids,
+        location_id=known.location_id, api_version=state.settings().api_version,
+        profile=state.profile))
 
 
 @pytest.fixture

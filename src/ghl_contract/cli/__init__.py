@@ -1,7 +1,7 @@
 """The `ghl-contract` command: `run(argv, stdout, stderr) -> exit code`; `main()` only wraps it.
 
 Exit codes: 0 the contract holds, 1 the contract is broken, 2 a usage or input error.
-Each subcommand is a module of this package exposing NAME, HELP, add_arguments and execute.
+Each subcommand is a module of this package exposing add_arguments and execute (see COMMANDS).
 """
 
 from __future__ import annotations
@@ -15,13 +15,30 @@ from typing import NoReturn, Protocol, TextIO
 from ghl_contract import __version__
 from ghl_contract.errors import UsageError
 
-SUBCOMMANDS = ("run", "mock", "check", "diff", "openapi", "lint_vendor")
+DESCRIPTION = ("Contract tests and schema checks for HighLevel's POST "
+               "/invoices/estimate/{estimateId}/invoice. Exit codes: 0 the contract holds, "
+               "1 it is broken, 2 a usage or input error.")
+# Every subcommand: its name, the module under ghl_contract.cli that implements it (exposing
+# add_arguments and execute) and its one-line help. A module is imported only for the command that
+# runs: `check` does not load the mock server, nor `run` the payload readers.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "Run the contract suite against the embedded mock (default) or --base-url; "
+                   "exit 0 when the contract holds, 1 when it is broken, 2 on a usage error."),
+    "mock": ("mock", "Serve a faithful mock of POST /invoices/estimate/{estimateId}/invoice on "
+                     "loopback, optionally drifted or faulty, until interrupted."),
+    "check": ("check", "Check captured payloads (JSON, NDJSON, HAR files, directories, or - for "
+                       "standard input) against the contract."),
+    "diff": ("diff", "Compare two contracts (a schemas directory, 'pinned' or an OpenAPI file) "
+                     "for one operation: every change with its pointer, rule and severity."),
+    "openapi": ("openapi", "Print an OpenAPI 3.1 document for this operation, assembled from the "
+                           "contract's schemas."),
+    "lint-vendor": ("lint_vendor", "List where a vendor OpenAPI file contradicts the documented "
+                                   "examples and its own, and where it differs from the pinned "
+                                   "contract, with the recorded decisions."),
+}
 
 
 class Subcommand(Protocol):
-    NAME: str
-    HELP: str
-
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
     def execute(self, args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int: ...
@@ -34,28 +51,33 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}.")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
-    parser = _Parser(prog="ghl-contract", description=__doc__.splitlines()[0])
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command `argv` names: its first word that is not an option (the top level takes none
+    with a value)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None
+                 ) -> tuple[argparse.ArgumentParser, dict[str, Subcommand]]:
+    """The parser, with the arguments of the command `argv` names (of every command if None)."""
+    parser = _Parser(prog="ghl-contract", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"ghl-contract {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    chosen = None if argv is None else _chosen(argv)
     commands: dict[str, Subcommand] = {}
-    for module_name in SUBCOMMANDS:
-        try:
+    for name, (module_name, text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=text, description=text)
+        if argv is None or name == chosen:
             module: Subcommand = importlib.import_module(f"ghl_contract.cli.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"ghl_contract.cli.{module_name}":
-                raise
-            continue  # a subcommand not built yet
-        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP)
-        module.add_arguments(sub)
-        commands[module.NAME] = module
+            module.add_arguments(sub)
+            commands[name] = module
     return parser, commands
 
 
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     """Parse `argv`, run the subcommand, return its exit code; user errors print one sentence."""
     try:
-        parser, commands = build_parser()
+        parser, commands = build_parser(argv)
         args = parser.parse_args(list(argv))
         if args.command is None:
             parser.print_help(stdout)

@@ -28,9 +28,6 @@ from ghl_contract.readers.document import unreadable
 from ghl_contract.readers.ndjson import read_lines
 from ghl_contract.registry import KINDS, ContractRegistry, error_schema, kind_schema, pinned
 
-NAME = "check"
-HELP = ("Check captured payloads (JSON, NDJSON, HAR files, directories, or - for standard input) "
-        "against the contract.")
 # An NDJSON file this large is checked by worker processes, one per core: parsing and validating
 # are CPU-bound and a process starts in milliseconds (fork), so from here on it pays for itself.
 PARALLEL_MIN_BYTES = 16 << 20

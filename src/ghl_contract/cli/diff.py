@@ -10,10 +10,6 @@ from ghl_contract import reporters
 from ghl_contract.openapi_source import DEFAULT_OPERATION, ref_mapping
 from ghl_contract.specdiff import PINNED, diff_operations, load_operation
 
-NAME = "diff"
-HELP = ("Compare two contracts (a schemas directory, 'pinned' or an OpenAPI file) for one "
-        "operation: every change with its pointer, rule and severity.")
-
 
 def add_operation_arguments(parser: argparse.ArgumentParser) -> None:
     """--operation, --format and --ref: shared with lint-vendor."""

@@ -15,10 +15,6 @@ from ghl_contract.registry import pinned
 from ghl_contract.specdiff import contract_operation
 from ghl_contract.vendor_lint import documented_examples, lint, load_decisions
 
-NAME = "lint-vendor"
-HELP = ("List where a vendor OpenAPI file contradicts the documented examples and its own, and "
-        "where it differs from the pinned contract, with the recorded decisions.")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", type=Path, help="the vendor's OpenAPI document.")

@@ -23,10 +23,6 @@ from ghl_contract.mock.seed import Seed, load_seed
 from ghl_contract.mock.server import serve
 from ghl_contract.settings import parse_rate
 
-NAME = "mock"
-HELP = ("Serve a faithful mock of POST /invoices/estimate/{estimateId}/invoice on loopback, "
-        "optionally drifted or faulty, until interrupted.")
-
 ENDPOINT = "/invoices/estimate/{estimateId}/invoice"
 
 

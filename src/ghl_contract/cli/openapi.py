@@ -11,9 +11,6 @@ from ghl_contract import openapi_doc
 from ghl_contract.errors import UsageError
 from ghl_contract.settings import LIVE_BASE_URL
 
-NAME = "openapi"
-HELP = "Print an OpenAPI 3.1 document for this operation, assembled from the contract's schemas."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("json", "yaml"), default="json",

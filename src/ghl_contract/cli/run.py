@@ -22,10 +22,6 @@ from ghl_contract.errors import UsageError
 from ghl_contract.resources import contract_tests_dir
 from ghl_contract.settings import OPTIONS, RunSettings
 
-NAME = "run"
-HELP = ("Run the contract suite against the embedded mock (default) or --base-url; "
-        "exit 0 when the contract holds, 1 when it is broken, 2 on a usage error.")
-
 # A user's PYTEST_ADDOPTS is for their own test runs, not for the packaged suite.
 _FOREIGN_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 # The packaged suite runs with its own plugins only: another installed plugin could reorder the
@@ -112,7 +108,9 @@ def _hypothesis_home() -> Iterator[None]:
     """
     from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
-    before = storage_directory()
+    # Read without the intent to write: Hypothesis warns when storage is touched before its
+    # pytest plugin has loaded.
+    before = storage_directory(intent_to_write=False).home_directory
     home = _cache_home()
     with contextlib.ExitStack() as stack:
         try:

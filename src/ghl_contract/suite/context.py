@@ -21,6 +21,7 @@ from ghl_contract.findings import Finding, pointer_within
 from ghl_contract.invariants import INPUTS
 from ghl_contract.resources import example_path
 from ghl_contract.settings import RunSettings
+from ghl_contract.suite.ahead import Ahead
 from ghl_contract.suite.examine import SUCCESS, Examiner, Expect
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
 from ghl_contract.suite.messages import case_failure, exchange_failure, shape_failure
@@ -87,6 +88,7 @@ class RunContext:
     stats: dict[str, int] = field(default_factory=dict)
     examiner: Examiner = field(default_factory=Examiner)
     conversions: dict[str, Seen | str] = field(default_factory=dict)  # a Seen or a skip reason
+    ahead: Ahead | None = None  # generated cases a forked helper is drawing meanwhile
     _keys: set[tuple[str | None, str, str]] = field(default_factory=set)
 
     def record(self, findings: Sequence[Finding]) -> None:
@@ -150,6 +152,9 @@ class Probe:
 
     def generated(self, kind: str, count: int) -> list[GeneratedCase]:
         """`count` generated `valid` or `invalid` requests to the run's estimates and location."""
+        drawn = self.run.ahead.take(kind, count) if self.run.ahead else None
+        if drawn is not None:
+            return drawn
         generate = valid_cases if kind == "valid" else invalid_cases
         return generate(count, estimate_ids=self.target.estimate_ids,
                         location_id=self.target.location_id,

@@ -2,7 +2,7 @@
 
 Each contract test declares what it sends with the `ghl_requests` marker: fixed `requests`, of
 which `writes` carry the run's valid token (a POST that can create an invoice), and `generated`
-batches of generated cases (each up to the examples count, every one a write).
+the kind of generated cases it sends (up to the examples count of them, every one a write).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Plan:
             marker = item.get_closest_marker(MARKER)
             if marker is None:
                 continue
-            generated = int(marker.kwargs.get("generated", 0)) * examples
+            generated = examples if marker.kwargs.get("generated") else 0
             requests += int(marker.kwargs.get("requests", 0)) + generated
             writes += int(marker.kwargs.get("writes", 0)) + generated
         return cls(tests, requests, writes)

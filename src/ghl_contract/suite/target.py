@@ -42,6 +42,7 @@ class Target:
 class Outline:
     """What the run will know about its target, before anything is started (for collection)."""
 
+    location_id: str
     estimate_ids: tuple[str, ...]
     other_location: bool
     other_estimate: bool
@@ -66,15 +67,16 @@ def validate_mock_profiles(settings: RunSettings) -> None:
 
 
 def outline(settings: RunSettings) -> Outline:
-    """The estimates and the second location the run will use, known without a server."""
+    """The location, estimates and second location the run will use, known without a server."""
     if settings.live:
-        return Outline((_required(settings.estimate_id, "--estimate-id"),),
+        return Outline(_required(settings.location_id, "--location-id"),
+                       (_required(settings.estimate_id, "--estimate-id"),),
                        settings.other_location_id is not None,
                        settings.other_estimate_id is not None)
     from ghl_contract.mock.seed import load_seed
 
     locations = load_seed().locations
-    return Outline(tuple(locations[0].estimates), len(locations) > 1,
+    return Outline(locations[0].location_id, tuple(locations[0].estimates), len(locations) > 1,
                    len(locations) > 1 and bool(locations[1].estimates))
 
 

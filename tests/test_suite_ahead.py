@@ -1,0 +1,94 @@
+"""The forked helper that draws a run's invalid cases while the run sends its other tests."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from functools import partial
+
+import pytest
+
+from ghl_contract.mock.seed import load_seed
+from ghl_contract.suite import ahead
+from ghl_contract.suite.ahead import Ahead
+from ghl_contract.suite.generation import GeneratedCase, invalid_cases, register_profiles
+
+FIRST = load_seed().locations[0]
+DRAW = partial(invalid_cases, 5, estimate_ids=tuple(FIRST.estimates),
+               location_id=FIRST.location_id, api_version="2021-07-28", profile="ci")
+
+
+@pytest.fixture(autouse=True)
+def _profiles() -> None:
+    register_profiles()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _started(draw: object, kind: str = "invalid", count: int = 5) -> Ahead:
+    assert ahead.can_fork(), f"another thread runs in this process: {threading.enumerate()}"
+    started = Ahead.start(kind, count, draw)  # type: ignore[arg-type]
+    assert started is not None
+    return started
+
+
+def test_the_helper_draws_the_cases_the_process_would() -> None:
+    helper = _started(DRAW)
+    drawn = helper.take("invalid", 5)
+    assert drawn == DRAW()  # the ci profile is derandomized: the same cases, exactly
+    assert len(drawn) == 5 and all(isinstance(case, GeneratedCase) for case in drawn)
+    assert _gone(helper.pid)
+
+
+def test_cases_of_another_kind_or_count_are_drawn_in_process() -> None:
+    helper = _started(DRAW)
+    assert helper.take("valid", 5) is None
+    assert helper.take("invalid", 6) is None
+    helper.cancel()
+    assert _gone(helper.pid)
+
+
+def test_a_failing_helper_leaves_the_drawing_to_the_process() -> None:
+    def broken() -> list[GeneratedCase]:
+        raise RuntimeError("no strategy")
+
+    helper = _started(broken)
+    assert helper.take("invalid", 5) is None
+    assert _gone(helper.pid)
+
+
+def test_a_helper_not_done_in_time_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ahead, "HELPER_TIMEOUT", 0.2)
+
+    def slow() -> list[GeneratedCase]:
+        time.sleep(30)
+        return []
+
+    helper = _started(slow)
+    started = time.monotonic()
+    assert helper.take("invalid", 5) is None
+    assert time.monotonic() - started < 10
+    assert _gone(helper.pid)
+
+
+def test_no_helper_is_forked_while_another_thread_runs() -> None:
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        assert not ahead.can_fork()
+        assert Ahead.start("invalid", 5, DRAW) is None
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_nothing_is_forked_for_no_case() -> None:
+    assert Ahead.start("invalid", 0, DRAW) is None
