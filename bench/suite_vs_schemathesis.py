@@ -14,8 +14,9 @@ kind (`--max-examples`, default: the suite's profile default). Measured, per too
   Schemathesis: the test cases its summary counts).
 
 Ours: `ghl-contract run` (the packaged suite against its embedded mock, which runs in the same
-process and so counts against it). Schemathesis: `st run --checks all` on the document printed
-by `ghl-contract openapi`, against a MockApp served by this script (in another process than st).
+process and so counts against it; a forked helper draws the invalid cases on the other core).
+Schemathesis: `st run --checks all` on the document printed by `ghl-contract openapi`, against a
+MockApp served by this script (in another process than st).
 It prints both rates and their ratio (goal: ours at least 2x), the checks each applies per case,
 and whether the default run finished within its 60-second budget.
 

@@ -43,7 +43,9 @@ def test_the_helper_draws_the_cases_the_process_would() -> None:
     helper = _started(DRAW)
     drawn = helper.take("invalid", 5)
     assert drawn == DRAW()  # the ci profile is derandomized: the same cases, exactly
-    assert len(drawn) == 5 and all(isinstance(case, GeneratedCase) for case in drawn)
+    assert drawn is not None
+    assert len(drawn) == 5
+    assert all(isinstance(case, GeneratedCase) for case in drawn)
     assert _gone(helper.pid)
 
 

@@ -7,6 +7,7 @@ Each subcommand is a module of this package exposing add_arguments and execute (
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -93,4 +94,8 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:], sys.stdout, sys.stderr))
+    code = run(sys.argv[1:], sys.stdout, sys.stderr)
+    # The process ends here: frozen, its objects are left to the operating system instead of
+    # one last collection over all of them (a tenth of a second after a contract run).
+    gc.freeze()
+    sys.exit(code)
