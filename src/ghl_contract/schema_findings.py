@@ -168,4 +168,14 @@ def schema_findings(validator: jsonschema_rs.Validator, payload: Any,
     if validator.is_valid(payload):
         return []
     found = _unique(f for error in validator.iter_errors(payload) for f in _classify(error, source))
-    return sorted(found, key=_order)
+    return sorted(_without_consequences(found), key=_order)
+
+
+_TYPE_RULES = ("type-changed", "null-not-allowed")
+
+
+def _without_consequences(found: list[Finding]) -> list[Finding]:
+    """A value of another type also fails its field's enum, format or bounds: one change, and
+    the type finding is the one that names it."""
+    retyped = {f.pointer for f in found if f.rule in _TYPE_RULES}
+    return [f for f in found if f.pointer not in retyped or f.rule in _TYPE_RULES]
