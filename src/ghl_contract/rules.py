@@ -90,7 +90,9 @@ _RULES = [
     Rule("response-enum-value-added", B, "A response field may carry a new value."),
     Rule("response-enum-value-removed", N, "A response field no longer carries a value."),
     Rule("response-type-narrowed", B, "A response field has fewer JSON types."),
-    Rule("response-type-widened", N, "A response field has more JSON types."),
+    Rule("response-type-widened", B,
+         "A response field may carry more JSON types (null, for one): a client that reads it "
+         "as before can fail, as with a new enum value."),
     Rule("response-type-changed", B,
          "A response field has another JSON type (array<->object too)."),
     Rule("response-format-changed", B, "A response field has a new or another format."),
