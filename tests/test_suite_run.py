@@ -218,3 +218,46 @@ def test_pytest_on_the_suite_turns_a_settings_mistake_into_a_usage_error(tmp_pat
     assert run.code == 4  # pytest's usage error, before any request
     assert "needs --token (GHL_TOKEN)" in run.stderr
     assert "Traceback" not in run.output
+
+
+# pytest-base-url (brought by pytest-playwright and pytest-selenium) defines --base-url too; a
+# stand-in with the same module name and option.
+_BASE_URL_PLUGIN = '''
+def pytest_addoption(parser):
+    parser.addoption("--base-url", dest="base_url", default=None)
+'''
+
+
+def _with_base_url_plugin(tmp_path: Path) -> dict[str, str]:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "pytest_base_url.py").write_text(_BASE_URL_PLUGIN, encoding="utf-8")
+    return {"PYTHONPATH": str(plugins)}
+
+
+def test_a_session_with_pytest_base_url_keeps_its_base_url(tmp_path: Path) -> None:
+    test_file = tmp_path / "test_web.py"
+    test_file.write_text("def test_page(request):\n"
+                         "    assert request.config.getoption('base_url') == 'https://app.test'\n",
+                         encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", str(test_file), "-p", "pytest_base_url",
+         "-p", "ghl_contract.pytest_plugin", "-p", "no:cacheprovider",
+         "--base-url", "https://app.test"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        env=clean_environment(_with_base_url_plugin(tmp_path)))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_with_pytest_base_url_the_suite_is_aimed_with_ghl_base_url(tmp_path: Path) -> None:
+    env = _with_base_url_plugin(tmp_path)
+    theirs = run_suite("-p", "pytest_base_url", "--base-url", "http://127.0.0.1:9",
+                       report_dir=tmp_path / "theirs", env=env, through_pytest=True)
+    assert theirs.code == 4, theirs.output  # not a silent run against the embedded mock
+    assert "aim the contract suite with --ghl-base-url or GHL_BASE_URL" in theirs.stderr
+    ours = run_suite("-p", "pytest_base_url", "--ghl-base-url", "http://127.0.0.1:9",
+                     report_dir=tmp_path / "ours", env=env, through_pytest=True)
+    assert ours.code == 4, ours.output
+    assert "A run against http://127.0.0.1:9 needs --token" in ours.stderr
+    run = run_suite(*QUICK, report_dir=tmp_path / "run", env=env)  # the CLI is unaffected
+    assert run.code == 0, run.output

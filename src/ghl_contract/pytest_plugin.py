@@ -11,6 +11,7 @@ test first asks for the `ghl` fixture.
 from __future__ import annotations
 
 import gc
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 
 from ghl_contract.errors import UsageError
 from ghl_contract.resources import contract_tests_dir
-from ghl_contract.settings import OPTIONS, RunSettings
+from ghl_contract.settings import OPTIONS, Option, RunSettings
 
 if TYPE_CHECKING:
     # The suite's machinery (httpx, Schemathesis, the mock) is imported only by a session that
@@ -112,16 +113,36 @@ def _state(config: pytest.Config) -> SuiteState:
     return config.stash[STATE]
 
 
+# Flags another well-known plugin defines, and that plugin's module: where it is installed, the
+# option answers to its `--ghl-` form only (pytest-playwright and pytest-selenium bring
+# pytest-base-url, whose --base-url would otherwise clash with ours in every pytest session).
+_CLAIMED = {"--base-url": "pytest_base_url"}
+
+
+def ghl_flag(option: Option) -> str:
+    """The option's `--ghl-` form, which no other plugin claims (`ghl-contract run` passes it)."""
+    return f"--ghl-{option.flag.removeprefix('--')}"
+
+
+def session_flags(option: Option) -> list[str]:
+    """The option's flags in a pytest session: its own, unless another installed plugin claims
+    it, and its `--ghl-` form."""
+    claimed_by = _CLAIMED.get(option.flag)
+    if claimed_by is not None and importlib.util.find_spec(claimed_by) is not None:
+        return [ghl_flag(option)]
+    return [option.flag, ghl_flag(option)]
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ghl-contract", "HighLevel contract suite (ghl-contract)")
     for option in OPTIONS:
         default = f" (default {option.default})" if option.default else ""
         text = f"{option.help}{default} [env {option.env}]"
         if option.is_flag:
-            group.addoption(option.flag, action="store_true", default=False,
+            group.addoption(*session_flags(option), action="store_true", default=False,
                             dest=_dest(option.dest), help=text)
         else:
-            group.addoption(option.flag, default=None, dest=_dest(option.dest),
+            group.addoption(*session_flags(option), default=None, dest=_dest(option.dest),
                             metavar=option.dest.upper(), help=text)
 
 
@@ -158,6 +179,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # Before Hypothesis' own pytest_configure, which loads --hypothesis-profile.
     register_profiles()
     settings = state.settings()  # a mistake stops the session here, before any request
+    if getattr(config.option, "base_url", None) and settings.base_url is None:
+        # pytest-base-url's --base-url: aimed at the embedded mock instead, the run would pass
+        # without testing the URL the user gave.
+        raise pytest.UsageError("--base-url belongs to pytest-base-url in this environment; aim "
+                                "the contract suite with --ghl-base-url or GHL_BASE_URL.")
     if getattr(config.option, "numprocesses", None):
         # Each worker would start its own run: its own write budget, rate limiter and reports.
         raise pytest.UsageError("The contract suite runs in one process (its write budget, rate "

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ghl_contract.errors import UsageError
+from ghl_contract.pytest_plugin import ghl_flag
 from ghl_contract.resources import contract_tests_dir
 from ghl_contract.settings import OPTIONS, RunSettings
 
@@ -65,9 +66,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         if option.dest in _BY_ENVIRONMENT:
             continue
         if option.is_flag and value:
-            argv.append(option.flag)
+            argv.append(ghl_flag(option))
         elif not option.is_flag and value is not None:
-            argv.append(f"{option.flag}={value}")
+            argv.append(f"{ghl_flag(option)}={value}")
     if args.hypothesis_profile:
         argv.append(f"--hypothesis-profile={args.hypothesis_profile}")
     if args.keyword:
