@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 
 class Severity(StrEnum):
     BREAKING = "breaking"
@@ -91,3 +93,15 @@ def pointer_within(at: str, pattern: str) -> bool:
         return False
     return all(w == p or (w == "*" and p.isascii() and p.isdigit())
                for w, p in zip(wanted, parts, strict=False))
+
+
+SHOWN = 60  # longest rendering of a value inside a message
+
+
+def show(value: Any) -> str:
+    """A value as JSON, shortened for a one-sentence message."""
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"

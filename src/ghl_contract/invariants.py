@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
 
-from ghl_contract.findings import Finding
+from ghl_contract.findings import Finding, show
 from ghl_contract.money import float_total, invoice_total, plain_number, to_cents
 from ghl_contract.rules import severity
 
@@ -115,8 +115,8 @@ def response_findings(payload: Any, source: str | None = None) -> list[Finding]:
         if isinstance(ours, str) and isinstance(theirs, str) and ours != theirs:
             findings.append(_finding(
                 "currency-mismatch", "/invoice/currency",
-                f"The invoice is in {ours}, but the estimate is in {theirs}.", theirs, ours,
-                source))
+                f"The invoice is in {show(ours)}, but the estimate is in {show(theirs)}.",
+                theirs, ours, source))
     return findings
 
 
@@ -138,18 +138,19 @@ def exchange_findings(request: Mapping[str, Any], estimate_id: str, payload: Any
             if field in request and field in invoice and invoice[field] != request[field]:
                 findings.append(_finding(
                     rule, f"/invoice/{field}",
-                    f"The invoice's {field} is {invoice[field]!r}, but the request sent "
-                    f"{request[field]!r}.", request[field], invoice[field], source))
+                    f"The invoice's {field} is {show(invoice[field])}, but the request sent "
+                    f"{show(request[field])}.", request[field], invoice[field], source))
         if "status" in invoice and invoice["status"] != "draft":
             findings.append(_finding(
                 "status-not-draft", "/invoice/status",
-                f"A new invoice has status {invoice['status']!r}, not 'draft'.", "draft",
+                f"A new invoice has status {show(invoice['status'])}, not \"draft\".", "draft",
                 invoice["status"], source))
     if isinstance(estimate, Mapping):
         if "_id" in estimate and estimate["_id"] != estimate_id:
             findings.append(_finding(
                 "estimate-mismatch", "/estimate/_id",
-                f"The estimate returned is {estimate['_id']!r}, not the requested {estimate_id!r}.",
+                f"The estimate returned is {show(estimate['_id'])}, not the requested "
+                f"{show(estimate_id)}.",
                 estimate_id, estimate["_id"], source))
         if isinstance(invoice, Mapping):
             ours, theirs = invoice.get("invoiceItems"), estimate.get("items")

@@ -13,9 +13,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import jsonschema_rs
-import orjson
 
-from ghl_contract.findings import Finding, pointer
+from ghl_contract.findings import SHOWN, Finding, pointer, show
 from ghl_contract.rules import severity
 
 _JSON_TYPES = {
@@ -34,20 +33,11 @@ RULES = (
     "format-changed", "constraint-violated", "property-added",
 )
 
-_SHOWN = 60  # longest rendering of a value inside a message
-
-
 def json_type(value: Any) -> str:
+    """The JSON Schema type of a value: 1.0 is an integer, as JSON Schema counts."""
+    if isinstance(value, float) and value.is_integer():
+        return "integer"
     return _JSON_TYPES.get(type(value), type(value).__name__)
-
-
-def show(value: Any) -> str:
-    """A value as JSON, shortened for a one-sentence message."""
-    try:
-        text = orjson.dumps(value).decode()
-    except TypeError:
-        text = repr(value)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
 def _finding(rule: str, path: Sequence[Any], message: str, expected: Any, actual: Any,
@@ -61,7 +51,7 @@ def _where(path: Sequence[Any]) -> str:
 
 def _one_of(options: Sequence[Any]) -> str:
     shown = ", ".join(show(option) for option in options)
-    return shown if len(shown) <= 2 * _SHOWN else shown[: 2 * _SHOWN - 1] + "…"
+    return shown if len(shown) <= 2 * SHOWN else shown[: 2 * SHOWN - 1] + "…"
 
 
 def _type_finding(path: Sequence[Any], instance: Any, types: Sequence[str],

@@ -23,6 +23,7 @@ from ghl_contract.findings import Finding, Report, pointer
 from ghl_contract.openapi_source import CYCLE_KEY, OpenAPIDocument, Operation, read_data
 from ghl_contract.resources import example_path, schemas_dir
 from ghl_contract.rules import severity
+from ghl_contract.schema_findings import json_type
 from ghl_contract.specdiff import diff_operations
 
 KINDS = ("type", "no-properties", "missing-required", "undeclared-property", "enum", "format")
@@ -117,17 +118,6 @@ def documented_examples() -> dict[str, Any]:
 
 # --- recomputing the contradictions ---------------------------------------------------------
 
-_JSON_TYPES = {type(None): "null", bool: "boolean", str: "string", list: "array", dict: "object"}
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "integer" if value.is_integer() else "number"
-    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def _types(schema: Mapping[str, Any]) -> list[str] | None:
@@ -138,7 +128,7 @@ def _types(schema: Mapping[str, Any]) -> list[str] | None:
 
 
 def _accepts(kinds: list[str], value: Any) -> bool:
-    actual = _json_type(value)
+    actual = json_type(value)
     return actual in kinds or (actual == "integer" and "number" in kinds)
 
 
@@ -154,7 +144,7 @@ def _same(first: Any, second: Any) -> bool:
 
 def _show(value: Any) -> str:
     """An example value for a sentence: short, with its JSON type."""
-    kind = _json_type(value)
+    kind = json_type(value)
     if isinstance(value, dict):
         names = list(value)
         more = ", ..." if len(names) > 6 else ""

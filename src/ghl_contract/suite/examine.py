@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ghl_contract.checker import check_payload, without_moot
-from ghl_contract.findings import Finding
+from ghl_contract.findings import Finding, show
 from ghl_contract.invariants import exchange_findings
 from ghl_contract.rules import severity
 from ghl_contract.transport import Exchange
@@ -115,8 +115,8 @@ class Examiner:
             return []
         return [_finding(
             "invoice-number-reused", "/invoice/invoiceNumber",
-            f"Invoice number {number} was given to invoice {invoice_id!r} after invoice "
-            f"{first!r} of the same location.", "a new number", number)]
+            f"Invoice number {show(number)} was given to invoice {show(invoice_id)} after "
+            f"invoice {show(first)} of the same location.", "a new number", number)]
 
 
 def rate_limit_findings(headers: Mapping[str, str]) -> list[Finding]:
