@@ -79,6 +79,8 @@ def test_live_url_without_a_token_stops_before_any_request(tmp_path: Path) -> No
                  "--mock-drift", id="drift-with-base-url"),
     pytest.param(("--compare-version", "2021-07-28"), "--compare-version", id="compare-same"),
     pytest.param(("--max-examples", "none"), "--max-examples", id="bad-number"),
+    pytest.param(("--base-url", ""), "--base-url is empty", id="empty-base-url"),
+    pytest.param(("--api-version", " "), "--api-version is empty", id="empty-version"),
 ])
 def test_usage_mistake_is_one_sentence_and_exit_2(args: tuple[str, ...], named: str,
                                                   tmp_path: Path) -> None:

@@ -142,6 +142,9 @@ class RunSettings:
         raw: dict[str, str | bool | None] = {}
         for option in OPTIONS:
             value = values.get(option.dest)
+            if isinstance(value, str) and not value.strip():
+                # `--base-url "$URL"` with URL unset: not a run against the embedded mock.
+                raise UsageError(f"{option.flag} is empty; give it a value or leave it out.")
             if value in (None, False):
                 env = environ.get(option.env)
                 if option.is_flag:
