@@ -351,8 +351,9 @@ def _load_generators(state: SuiteState) -> Ahead | None:
     # What is loaded by now (modules, schemas, strategies) lives as long as the run: frozen,
     # the collector stops walking it again on every pass while generation allocates.
     gc.freeze()
-    if "invalid" not in state.generated:
-        return None
+    settings = state.settings()
+    if "invalid" not in state.generated or (settings.live and not settings.allow_writes):
+        return None  # a live run without writes sends no generated case: nothing to draw ahead
     from functools import partial
 
     from ghl_contract.suite.ahead import Ahead
@@ -361,7 +362,7 @@ def _load_generators(state: SuiteState) -> Ahead | None:
     known = state.outline()
     return Ahead.start("invalid", state.examples, partial(
         invalid_cases, state.examples, estimate_ids=known.estimate_ids,
-        location_id=known.location_id, api_version=state.settings().api_version,
+        location_id=known.location_id, api_version=settings.api_version,
         profile=state.profile))
 
 
