@@ -317,8 +317,9 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
 
     state = _state(request.config)
     settings = state.settings()
-    ahead = _load_generators(state)
+    ahead: Ahead | None = None
     try:
+        ahead = _load_generators(state)
         with open_target(settings) as target, \
                 Client(settings, base_url=target.base_url, token=target.token) as client:
             run = RunContext(settings, target, client, state.profile, ahead=ahead)
@@ -343,15 +344,14 @@ def _load_generators(state: SuiteState) -> Ahead | None:
 
     Before the target starts: the helper is forked while the process has a single thread.
     """
+    settings, known = state.settings(), state.outline()
     if state.generated:
         from ghl_contract.suite.generation import prepare
 
-        known = state.outline()
         prepare(known.location_id, known.estimate_ids)
     # What is loaded by now (modules, schemas, strategies) lives as long as the run: frozen,
     # the collector stops walking it again on every pass while generation allocates.
     gc.freeze()
-    settings = state.settings()
     if "invalid" not in state.generated or (settings.live and not settings.allow_writes):
         return None  # a live run without writes sends no generated case: nothing to draw ahead
     from functools import partial
@@ -359,7 +359,6 @@ def _load_generators(state: SuiteState) -> Ahead | None:
     from ghl_contract.suite.ahead import Ahead
     from ghl_contract.suite.generation import invalid_cases
 
-    known = state.outline()
     return Ahead.start("invalid", state.examples, partial(
         invalid_cases, state.examples, estimate_ids=known.estimate_ids,
         location_id=known.location_id, api_version=settings.api_version,
