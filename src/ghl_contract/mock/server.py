@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import socket
 import threading
@@ -40,6 +42,32 @@ def _quiet_resets() -> None:
     logger = logging.getLogger("uvicorn.error")
     if not any(isinstance(existing, _DeliberateResetFilter) for existing in logger.filters):
         logger.addFilter(_DeliberateResetFilter())
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn's Server, woken as soon as it is told to stop.
+
+    uvicorn's main loop looks at `should_exit` every 0.1 s; a mock started and stopped around
+    every run and many tests would spend half of that, on average, each time it stops.
+    """
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _wake: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        tick = 0
+        while not await self.on_tick(tick):  # its date header and should_exit, as uvicorn's
+            tick = (tick + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+
+    def stop(self) -> None:
+        self.should_exit = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed already
+                loop.call_soon_threadsafe(wake.set)
 
 
 @dataclass(frozen=True)
@@ -86,7 +114,7 @@ def serve(app: A, host: str = "127.0.0.1", port: int = 0) -> Iterator[Running[A]
     )
     _quiet_resets()
     # Off the main thread uvicorn leaves signals alone: Ctrl-C stays the caller's to handle.
-    server = uvicorn.Server(config)
+    server = _PromptServer(config)
     failure: list[BaseException] = []
 
     def run() -> None:
@@ -107,6 +135,6 @@ def serve(app: A, host: str = "127.0.0.1", port: int = 0) -> Iterator[Running[A]
         shown = f"[{host}]" if ":" in host else host
         yield Running(f"http://{shown}:{real_port}", app, host, real_port, thread)
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(SHUTDOWN_TIMEOUT)
         sock.close()
