@@ -81,6 +81,11 @@ def test_live_url_without_a_token_stops_before_any_request(tmp_path: Path) -> No
     pytest.param(("--max-examples", "none"), "--max-examples", id="bad-number"),
     pytest.param(("--base-url", ""), "--base-url is empty", id="empty-base-url"),
     pytest.param(("--api-version", " "), "--api-version is empty", id="empty-version"),
+    pytest.param(("--request-timeout", "nan"), "is not a finite number", id="nan-timeout"),
+    pytest.param(("--max-writes", "-1"), "--max-writes must be 0 or more", id="negative-writes"),
+    pytest.param(("--api-version", "v\n3"), "an HTTP header cannot carry", id="version-newline"),
+    pytest.param(("--base-url", "http://a b", "--token", "t0ken-value", "--location-id", "l",
+                  "--estimate-id", "e"), "is not an http(s) URL", id="url-with-space"),
 ])
 def test_usage_mistake_is_one_sentence_and_exit_2(args: tuple[str, ...], named: str,
                                                   tmp_path: Path) -> None:
@@ -90,6 +95,14 @@ def test_usage_mistake_is_one_sentence_and_exit_2(args: tuple[str, ...], named: 
     assert line.startswith("error: ")
     assert named in line
     assert "Traceback" not in run.output
+
+
+def test_a_token_no_header_can_carry_is_refused_without_being_shown(tmp_path: Path) -> None:
+    run = run_suite("--token", "s3cret\nvalue", report_dir=tmp_path / "reports")
+    assert run.code == 2
+    assert run.stderr.strip() == ("error: --token is not a Bearer token: letters, digits and "
+                                  "-._~+/ only, with = at the end at most.")
+    assert "s3cret" not in run.output
 
 
 def test_pytest_on_the_suite_gives_the_same_results_as_run(tmp_path: Path) -> None:

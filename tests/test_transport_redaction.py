@@ -115,3 +115,14 @@ def test_redact_replaces_every_secret_whole() -> None:
         "a <redacted> b <redacted>")
     # A secret too short to search for would corrupt every JSON body ("null", "1").
     assert redact('{"a": null}', ["null"]) == '{"a": null}'
+
+
+@pytest.mark.parametrize("written", [
+    pytest.param("eyJh.b/c+d==", id="as-is"),
+    pytest.param("eyJh.b\\/c+d==", id="json-escaped-slash"),
+    pytest.param("eyJh.b%2Fc%2Bd%3D%3D", id="percent-encoded"),
+])
+def test_a_token_echoed_in_another_encoding_is_redacted(written: str) -> None:
+    # A server may echo the token inside a JSON string (PHP writes "\/") or a URL.
+    assert redact(f'{{"echo": "Bearer {written}"}}', ["eyJh.b/c+d=="]) == (
+        '{"echo": "Bearer <redacted>"}')

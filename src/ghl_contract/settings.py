@@ -6,6 +6,7 @@ The pytest plugin and `ghl-contract run` both build a `RunSettings` from the sam
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -89,14 +90,43 @@ def parse_rate(text: str) -> tuple[int, float]:
     return count, seconds
 
 
-def _positive(name: str, text: str, kind: type[int] | type[float]) -> float:
+def _positive(name: str, text: str, kind: type[int] | type[float], *,
+              zero: bool = False) -> float:
+    """`text` as a finite number above 0 (or 0 too, with `zero`); else a UsageError."""
     try:
         value = kind(text)
     except ValueError:
         raise UsageError(f"{name} {text!r} is not a number.") from None
-    if value <= 0 and not (name == "--max-writes" and value == 0):
-        raise UsageError(f"{name} must be greater than 0, not {text}.")
+    if not math.isfinite(value):
+        raise UsageError(f"{name} {text!r} is not a finite number.")
+    if value < 0 or (value == 0 and not zero):
+        least = "0 or more" if zero else "greater than 0"
+        raise UsageError(f"{name} must be {least}, not {text}.")
     return value
+
+
+_HTTP_URL = re.compile(r"https?://[^/\s]+(/\S*)?")
+
+
+def is_http_url(text: str) -> bool:
+    """Whether `text` is an absolute http(s) URL with a host and no whitespace."""
+    return _HTTP_URL.fullmatch(text) is not None
+
+
+# What an HTTP header value can carry, and a Bearer token is made of (RFC 6750's token68): a
+# value outside it could not be sent, and would be printed by the error that says so.
+_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]+")
+
+
+def _header_value(name: str, value: str | None, pattern: re.Pattern[str], shown: bool) -> None:
+    if value is None or pattern.fullmatch(value):
+        return
+    if not shown:  # a token is never printed, not even here
+        raise UsageError(f"{name} is not a Bearer token: letters, digits and -._~+/ only, "
+                         "with = at the end at most.")
+    raise UsageError(f"{name} {value!r} has a character an HTTP header cannot carry (a space, "
+                     "a control character or a non-ASCII letter).")
 
 
 @dataclass(frozen=True)
@@ -166,7 +196,7 @@ class RunSettings:
             report_dir=Path(str(raw["report_dir"])) if raw["report_dir"] else None,
             strict_drift=bool(raw["strict_drift"]),
             allow_writes=bool(raw["allow_writes"]),
-            max_writes=int(_positive("--max-writes", str(raw["max_writes"]), int)),
+            max_writes=int(_positive("--max-writes", str(raw["max_writes"]), int, zero=True)),
             rate_limit=parse_rate(str(raw["rate_limit"])) if raw["rate_limit"] else None,
             request_timeout=_positive("--request-timeout", str(raw["request_timeout"]), float),
             run_timeout=_positive("--run-timeout", str(raw["run_timeout"]), float),
@@ -178,7 +208,11 @@ class RunSettings:
         return settings
 
     def validate(self) -> None:
-        if self.base_url is not None and not re.match(r"^https?://[^/\s]+", self.base_url):
+        _header_value("--token", self.token, _TOKEN68, shown=False)
+        for flag, version in (("--api-version", self.api_version),
+                              ("--compare-version", self.compare_version)):
+            _header_value(flag, version, _HEADER_VALUE, shown=True)
+        if self.base_url is not None and not is_http_url(self.base_url):
             raise UsageError(f"--base-url {self.base_url!r} is not an http(s) URL.")
         if self.live and (self.mock_drift or self.mock_fault):
             flag = "--mock-drift" if self.mock_drift else "--mock-fault"

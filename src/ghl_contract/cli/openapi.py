@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from ghl_contract import openapi_doc
 from ghl_contract.errors import UsageError
-from ghl_contract.settings import LIVE_BASE_URL
+from ghl_contract.settings import LIVE_BASE_URL, is_http_url
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,8 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _server(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not is_http_url(url):
         raise UsageError(f"--server {url!r} is not an http(s) URL.")
     return url.rstrip("/")
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from urllib.parse import quote
 
 REDACTED = "<redacted>"
 
@@ -23,9 +25,16 @@ _SCHEMES = frozenset({"bearer", "basic", "token", "digest"})
 MIN_SECRET_LENGTH = 6
 
 
+def _forms(secret: str) -> set[str]:
+    """The ways a secret appears in text: as it is, JSON-escaped (a server echoing it in a JSON
+    body may write "\\/" for "/", and escapes quotes and backslashes), and percent-encoded."""
+    escaped = json.dumps(secret, ensure_ascii=True)[1:-1]
+    return {secret, escaped, escaped.replace("/", "\\/"), quote(secret, safe="")}
+
+
 def _usable(secrets: Iterable[str | None]) -> list[str]:
     # Longest first, so that a secret containing another is replaced whole.
-    unique = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
+    unique = {form for s in secrets if s and len(s) >= MIN_SECRET_LENGTH for form in _forms(s)}
     return sorted(unique, key=len, reverse=True)
 
 
