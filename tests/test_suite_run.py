@@ -276,3 +276,14 @@ def test_with_pytest_base_url_the_suite_is_aimed_with_ghl_base_url(tmp_path: Pat
     assert "A run against http://127.0.0.1:9 needs --token" in ours.stderr
     run = run_suite(*QUICK, report_dir=tmp_path / "run", env=env)  # the CLI is unaffected
     assert run.code == 0, run.output
+
+
+def test_breaking_drift_fails_the_run_when_the_test_that_checks_it_is_deselected(
+        tmp_path: Path) -> None:
+    # The invariant tests share the documented conversion but check their own rules only;
+    # test_examples, which checks the conversion whole, is left out by -k.
+    run = run_suite(*QUICK, "--mock-drift", "date-format", "-k", "invariant",
+                    report_dir=tmp_path / "reports")
+    assert run.code == 1, run.output
+    assert ("format-changed", "/invoice/issueDate") in run.rules()
+    assert "though no selected test failed on it" in run.stdout

@@ -403,6 +403,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             *written,
         ]
     state.summary = reports.summary_lines(report, run, state.report_paths)
+    failing = report.breaking or (settings.strict_drift and report.findings)
+    if failing and session.exitstatus == pytest.ExitCode.OK:
+        # A finding fails the test that saw it when that test checks its rule; the shared
+        # conversion is checked whole by test_examples only. With that test deselected (-k), a
+        # breaking finding must still break the run.
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        state.summary.append("The contract is broken (see the findings above), though no "
+                             "selected test failed on it.")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
