@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from ghl_contract.errors import UsageError
-from ghl_contract.findings import Severity
+from ghl_contract.findings import Severity, pointers_overlap
 from ghl_contract.mock.seed import load_seed
 from ghl_contract.mock.store import Store
 from ghl_contract.registry import pinned
@@ -211,3 +211,17 @@ def test_suite_settings_come_from_the_environment() -> None:
         "GHL_OTHER_ESTIMATE_ID": "est-2"})
     assert (settings.compare_version, settings.mock_drift, settings.other_estimate_id) == (
         "v3", "changed-type", "est-2")
+
+
+@pytest.mark.parametrize(("at", "pattern", "overlap"), [
+    ("/invoice/invoiceItems/0/amount", "/invoice/invoiceItems/*/amount", True),  # the field
+    ("/invoice/invoiceItems/0/amount/x", "/invoice/invoiceItems/*/amount", True),  # inside it
+    ("/invoice/invoiceItems", "/invoice/invoiceItems/*/amount", True),  # its parent changed
+    ("/invoice", "/invoice/invoiceItems/*/amount", True),
+    ("/invoice/invoiceItems/0/name", "/invoice/invoiceItems/*/amount", False),  # a sibling
+    ("/invoice/total", "/invoice/invoiceItems/*/amount", False),
+    ("/invoice/invoiceItems/x/amount", "/invoice/invoiceItems/*/amount", False),  # not an index
+])
+def test_a_change_at_a_field_or_a_parent_reaches_an_invariant(at: str, pattern: str,
+                                                              overlap: bool) -> None:
+    assert pointers_overlap(at, pattern) is overlap

@@ -95,6 +95,14 @@ def pointer_within(at: str, pattern: str) -> bool:
                for w, p in zip(wanted, parts, strict=False))
 
 
+def pointers_overlap(at: str, pattern: str) -> bool:
+    """Whether pointer `at` is `pattern`, inside it, or one of its parents: a change at one
+    reaches the other. `*` in the pattern is any array index."""
+    parts, wanted = at.split("/"), pattern.split("/")
+    return all(w == p or (w == "*" and p.isascii() and p.isdigit())
+               for w, p in zip(wanted, parts, strict=False))
+
+
 SHOWN = 60  # longest rendering of a value inside a message
 
 

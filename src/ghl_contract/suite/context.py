@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from ghl_contract.findings import Finding, pointer_within
+from ghl_contract.findings import Finding, pointers_overlap
 from ghl_contract.invariants import INPUTS
 from ghl_contract.resources import example_path
 from ghl_contract.settings import RunSettings
@@ -57,15 +57,16 @@ class Seen:
         """The findings that fail a test: breaking ones, or all under --strict-drift.
 
         With `rules`, only those rules, plus the breaking findings that leave them unverifiable:
-        about the whole answer (a fault, a status) or a change of shape at a field they read
-        (`reads`: pointers, `*` for any array index). Another invariant's finding is that
-        invariant's business.
+        about the whole answer (a fault, a status) or a change of shape at a field they read, in
+        it or at one of its parents (`reads`: pointers, `*` for any array index). Another
+        invariant's finding is that invariant's business.
         """
         return [f for f in self.findings
                 if (f.breaking or strict) and (
                     rules is None or f.rule in rules
                     or (f.breaking and f.rule not in _INVARIANTS
-                        and (f.pointer == "" or any(pointer_within(f.pointer, r) for r in reads))))]
+                        and (f.pointer == "" or any(pointers_overlap(f.pointer, r)
+                                                    for r in reads))))]
 
 
 @dataclass
