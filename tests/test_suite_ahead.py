@@ -66,16 +66,24 @@ def test_a_failing_helper_leaves_the_drawing_to_the_process() -> None:
     assert _gone(helper.pid)
 
 
-def test_a_helper_not_done_in_time_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ahead, "HELPER_TIMEOUT", 0.2)
+def _slow() -> list[GeneratedCase]:
+    time.sleep(30)
+    return []
 
-    def slow() -> list[GeneratedCase]:
-        time.sleep(30)
-        return []
 
-    helper = _started(slow)
+def test_a_helper_not_done_in_time_is_stopped() -> None:
+    helper = _started(_slow)
     started = time.monotonic()
-    assert helper.take("invalid", 5) is None
+    assert helper.take("invalid", 5, within=0.2) is None  # the run's time left, say
+    assert time.monotonic() - started < 10
+    assert _gone(helper.pid)
+
+
+def test_no_helper_is_waited_for_longer_than_its_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ahead, "HELPER_TIMEOUT", 0.2)
+    helper = _started(_slow)
+    started = time.monotonic()
+    assert helper.take("invalid", 5, within=3600) is None
     assert time.monotonic() - started < 10
     assert _gone(helper.pid)
 

@@ -4,7 +4,9 @@ Drawing Schemathesis' negative cases is the dearest part of a default run (its m
 new strategy for nearly every case), and the test that sends them comes last. So, once the run has
 loaded its documents and before it starts any thread (the embedded mock's), it forks a helper that
 draws those cases and hands them back through a pipe; meanwhile the run sends every other test.
-The helper only draws: it never sends a request and never sees the token.
+The helper only draws: it opens no connection and sends nothing (its copy of the settings, token
+included, is never used). If the run dies first, the helper ends on its own: once drawn, its
+write to a pipe nobody reads kills it.
 
 Where forking is not safe the cases are drawn in process when the test asks, as before: on a
 system without `fork`, on macOS (its system libraries do not survive a fork without exec), and in
@@ -66,18 +68,23 @@ class Ahead:
         os.close(write_end)
         return cls(kind, count, pid, read_end)
 
-    def take(self, kind: str, count: int) -> list[GeneratedCase] | None:
-        """The helper's cases if it drew `count` of `kind` and delivered them; else None."""
+    def take(self, kind: str, count: int, *, within: float = HELPER_TIMEOUT
+             ) -> list[GeneratedCase] | None:
+        """The helper's cases if it drew `count` of `kind` and delivers them within `within`
+        seconds (at most HELPER_TIMEOUT); else None, and the helper is stopped."""
         if kind != self.kind or count != self.count or self._pipe is None:
             return None
         pipe, self._pipe = self._pipe, None
-        payload = _read_all(pipe, time.monotonic() + HELPER_TIMEOUT)
-        os.close(pipe)
-        if payload is None:
-            self._stop()
-            return None
-        _, status = os.waitpid(self.pid, 0)
-        if status != 0:
+        payload: bytes | None = None
+        try:
+            payload = _read_all(pipe, time.monotonic() + min(within, HELPER_TIMEOUT))
+        except OSError:
+            payload = None
+        finally:
+            os.close(pipe)
+            if payload is None:  # late, or the read failed: the helper has nothing to give
+                self._stop()
+        if payload is None or self._wait() != 0:
             return None
         try:
             cases = pickle.loads(payload)
@@ -95,8 +102,14 @@ class Ahead:
     def _stop(self) -> None:
         with contextlib.suppress(OSError):
             os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.waitpid(self.pid, 0)
+        self._wait()
+
+    def _wait(self) -> int:
+        """The helper's exit status once it has ended; -1 if it was reaped already."""
+        try:
+            return os.waitpid(self.pid, 0)[1]
+        except ChildProcessError:
+            return -1
 
 
 def _helper(write_end: int, draw: Callable[[], list[GeneratedCase]]) -> None:

@@ -152,10 +152,20 @@ class Probe:
         return self.run.documented_request()
 
     def generated(self, kind: str, count: int) -> list[GeneratedCase]:
-        """`count` generated `valid` or `invalid` requests to the run's estimates and location."""
-        drawn = self.run.ahead.take(kind, count) if self.run.ahead else None
+        """`count` generated `valid` or `invalid` requests to the run's estimates and location.
+
+        Every one is a write: when the budget allows none, the test is skipped before drawing.
+        """
+        refusal = self.run.client.write_refusal()
+        if refusal is not None:
+            self._skip(refusal)
+        left = self.run.client.time_left()
+        drawn = self.run.ahead.take(kind, count, within=left) if self.run.ahead else None
         if drawn is not None:
             return drawn
+        if self.run.client.time_left() <= 0:
+            self._deadline(f"The run's deadline of {self.settings.run_timeout:g} s "
+                           "(--run-timeout) passed before the generated cases were drawn.")
         generate = valid_cases if kind == "valid" else invalid_cases
         return generate(count, estimate_ids=self.target.estimate_ids,
                         location_id=self.target.location_id,

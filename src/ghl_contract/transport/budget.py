@@ -45,20 +45,23 @@ class WriteBudget:
             return 0
         return max(self.max_writes - self._used, 0)
 
+    def refusal(self) -> str | None:
+        """Why no write may be sent now (a sentence for a skip), or None when one may."""
+        if self.live and not self.allow_writes:
+            return ("Skipped: this request would create a real invoice, and writes are off in a "
+                    "live run; pass --allow-writes (or GHL_ALLOW_WRITES=1) to allow at most "
+                    "--max-writes of them.")
+        if self.live and self._used >= self.max_writes:
+            return (f"Skipped: the write budget of {self.max_writes} reached; raise --max-writes "
+                    "(GHL_MAX_WRITES) to let the run create more invoices.")
+        return None
+
     def reserve(self) -> None:
         """Take a slot for one write, or raise WriteSkipped saying why none is left."""
         with self._lock:
-            if self.live and not self.allow_writes:
-                raise WriteSkipped(
-                    "Skipped: this request would create a real invoice, and writes are off in a "
-                    "live run; pass --allow-writes (or GHL_ALLOW_WRITES=1) to allow at most "
-                    "--max-writes of them."
-                )
-            if self.live and self._used >= self.max_writes:
-                raise WriteSkipped(
-                    f"Skipped: the write budget of {self.max_writes} reached; raise --max-writes "
-                    "(GHL_MAX_WRITES) to let the run create more invoices."
-                )
+            reason = self.refusal()
+            if reason is not None:
+                raise WriteSkipped(reason)
             self._used += 1
 
     def release(self) -> None:

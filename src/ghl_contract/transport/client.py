@@ -181,6 +181,10 @@ class Client:
         """Writes the budget still allows (budget.UNLIMITED for the embedded mock)."""
         return self._budget.remaining()
 
+    def write_refusal(self) -> str | None:
+        """Why the budget allows no write now (a sentence for a skip), or None."""
+        return self._budget.refusal()
+
     @property
     def created_invoices(self) -> list[CreatedInvoice]:
         return list(self._created)
@@ -247,6 +251,10 @@ class Client:
             else:
                 chosen[name] = value
         return chosen, removed
+
+    def time_left(self) -> float:
+        """Seconds until the run's deadline (--run-timeout); 0 or less once it has passed."""
+        return self.deadline - self._clock()
 
     def _check_deadline(self) -> None:
         if self._clock() >= self.deadline:
