@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
@@ -61,6 +62,18 @@ def _cents(value: int | float) -> Decimal:
         return Decimal(str(value))
 
 
+def _shown(amount: Decimal) -> str:
+    """An amount for a message: to the cent, or in scientific notation when that is too long."""
+    text = str(amount)
+    return text if len(text) <= 24 else f"{amount:.6E}"
+
+
+def _value(amount: Decimal) -> float | str:
+    """An amount for a report's `expected`: a JSON number, or its text past a double's range."""
+    number = float(amount)
+    return number if math.isfinite(number) else str(amount)
+
+
 def response_findings(payload: Any, source: str | None = None) -> list[Finding]:
     """Invariants that need only a 200 body; parts the schema already flags are skipped.
 
@@ -94,8 +107,8 @@ def response_findings(payload: Any, source: str | None = None) -> list[Finding]:
             if computed is not None:
                 findings.append(_finding(
                     "total-mismatch", "/invoice/total",
-                    f"total is {total}, but its items, taxes and discount add up to {computed}.",
-                    float(computed), total, source))
+                    f"total is {show(total)}, but its items, taxes and discount add up to "
+                    f"{_shown(computed)}.", _value(computed), total, source))
     settled = (plain_number(total) and plain_number(paid) and plain_number(due)
                and abs(due - (total - paid)) <= DUE_MARGIN)
     if not settled and _number(total) and _number(paid) and _number(due):
@@ -108,8 +121,8 @@ def response_findings(payload: Any, source: str | None = None) -> list[Finding]:
         if wrong_due:
             findings.insert(0, _finding(
                 "amount-due-mismatch", "/invoice/amountDue",
-                f"amountDue is {due}, but total {total} minus amountPaid {paid} is {expected_due}.",
-                float(expected_due), due, source))
+                f"amountDue is {show(due)}, but total {show(total)} minus amountPaid {show(paid)} "
+                f"is {_shown(expected_due)}.", _value(expected_due), due, source))
     if type(estimate) is dict or isinstance(estimate, Mapping):
         ours, theirs = invoice.get("currency"), estimate.get("currency")
         if isinstance(ours, str) and isinstance(theirs, str) and ours != theirs:

@@ -13,10 +13,13 @@ The rule, as this contract states it (HighLevel documents none):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, TypeGuard
 
 CENT = Decimal("0.01")
+# Digits the rule computes with: every cent of a line of two JSON doubles (1e308 * 1e308 has
+# 617 digits before the point), where Decimal's default 28 would fail past 1e26.
+PRECISION = 1000
 
 
 def _dec(value: Any) -> Decimal:
@@ -26,12 +29,18 @@ def _dec(value: Any) -> Decimal:
 
 
 def to_cents(value: Any) -> Decimal:
-    return _dec(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    with localcontext(prec=PRECISION):
+        return _dec(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def invoice_total(items: Sequence[Mapping[str, Any]],
                   discount: Mapping[str, Any] | None) -> Decimal:
     """The total the items, their taxes and the discount add up to, to the cent."""
+    with localcontext(prec=PRECISION):
+        return _total(items, discount)
+
+
+def _total(items: Sequence[Mapping[str, Any]], discount: Mapping[str, Any] | None) -> Decimal:
     lines = [_dec(item.get("amount", 0)) * _dec(item.get("qty", 0)) for item in items]
     discount = discount or {}
     products = discount.get("validOnProductIds") or None
