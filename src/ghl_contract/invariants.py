@@ -11,7 +11,7 @@ from ghl_contract.findings import Finding, show
 from ghl_contract.money import float_total, invoice_total, plain_number, to_cents
 from ghl_contract.rules import severity
 
-# Totals may differ by one cent when a server rounds each line rather than the sum.
+# Totals may differ by a cent from either rounding of the rule (money.py): the sum, or each line.
 TOLERANCE = Decimal("0.01")
 
 # The float shortcut, taken only where the Decimal rule cannot find a mismatch. Rounding a value
@@ -99,16 +99,19 @@ def response_findings(payload: Any, source: str | None = None) -> list[Finding]:
         if fast is None or abs(fast - total) > TOTAL_MARGIN:
             try:
                 added_up = invoice_total(items, discount)
+                by_line = invoice_total(items, discount, per_line=True)
             except (ValueError, ArithmeticError, TypeError, AttributeError):
-                pass  # a malformed item, an amount past Decimal's precision: schema's finding
+                pass  # a malformed item or tax: the schema's finding
             else:
-                if abs(_cents(total) - added_up) > TOLERANCE:
+                stated = _cents(total)
+                if min(abs(stated - added_up), abs(stated - by_line)) > TOLERANCE:
                     computed = added_up
             if computed is not None:
+                also = "" if by_line == computed else f" ({_shown(by_line)} rounding each line)"
                 findings.append(_finding(
                     "total-mismatch", "/invoice/total",
                     f"total is {show(total)}, but its items, taxes and discount add up to "
-                    f"{_shown(computed)}.", _value(computed), total, source))
+                    f"{_shown(computed)}{also}.", _value(computed), total, source))
     settled = (plain_number(total) and plain_number(paid) and plain_number(due)
                and abs(due - (total - paid)) <= DUE_MARGIN)
     if not settled and _number(total) and _number(paid) and _number(due):

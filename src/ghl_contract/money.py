@@ -7,7 +7,8 @@ The rule, as this contract states it (HighLevel documents none):
   lines in proportion to their value;
 - taxes of a line that is not ``taxInclusive`` add ``rate`` percent of the discounted line;
   an inclusive line already contains its taxes;
-- the total is rounded half-up to the cent.
+- the total is rounded half-up to the cent; a server may also round each line's discounted
+  amount and tax to the cent before adding them up (``per_line``), and both are taken as right.
 """
 
 from __future__ import annotations
@@ -33,14 +34,19 @@ def to_cents(value: Any) -> Decimal:
         return _dec(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def invoice_total(items: Sequence[Mapping[str, Any]],
-                  discount: Mapping[str, Any] | None) -> Decimal:
-    """The total the items, their taxes and the discount add up to, to the cent."""
+def invoice_total(items: Sequence[Mapping[str, Any]], discount: Mapping[str, Any] | None, *,
+                  per_line: bool = False) -> Decimal:
+    """The total the items, their taxes and the discount add up to, to the cent; `per_line`:
+    with each line's discounted amount and tax rounded to the cent first."""
     with localcontext(prec=PRECISION):
-        return _total(items, discount)
+        return _total(items, discount, per_line)
 
 
-def _total(items: Sequence[Mapping[str, Any]], discount: Mapping[str, Any] | None) -> Decimal:
+def _total(items: Sequence[Mapping[str, Any]], discount: Mapping[str, Any] | None,
+           per_line: bool) -> Decimal:
+    def cents(value: Decimal) -> Decimal:
+        return value.quantize(CENT, rounding=ROUND_HALF_UP) if per_line else value
+
     lines = [_dec(item.get("amount", 0)) * _dec(item.get("qty", 0)) for item in items]
     discount = discount or {}
     products = discount.get("validOnProductIds") or None
@@ -57,11 +63,11 @@ def _total(items: Sequence[Mapping[str, Any]], discount: Mapping[str, Any] | Non
                 cut = min(value, base) * line / base if base else Decimal(0)
             else:
                 cut = line * value / 100
-        net = line - cut
+        net = cents(line - cut)
         total += net
         if not item.get("taxInclusive", False):
             rates = sum((_dec(tax.get("rate", 0)) for tax in item.get("taxes") or []), Decimal(0))
-            total += net * rates / 100
+            total += cents(net * rates / 100)
     return total.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
