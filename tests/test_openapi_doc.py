@@ -7,6 +7,7 @@ import datetime
 import io
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -194,3 +195,12 @@ def test_cli_rejects_an_unknown_format() -> None:
     code, out, err = _cli("--format", "xml")
     assert (code, out) == (2, "")
     assert "--format" in err
+
+
+def test_the_printed_document_diffs_clean_against_the_pinned_contract(
+        document: dict[str, Any], tmp_path: Path) -> None:
+    printed = tmp_path / "openapi.json"
+    printed.write_text(json.dumps(document), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["diff", "pinned", str(printed), "--format", "json"], out, err) == 0, err.getvalue()
+    assert json.loads(out.getvalue())["findings"] == []
