@@ -8,6 +8,6 @@ import pytest
 from ghl_contract.suite import Probe
 
 
-@pytest.mark.ghl_requests(requests=1, writes=1)
+@pytest.mark.ghl_requests(converts=True)
 def test_documented_request_is_converted(ghl: Probe, ghl_estimate: str) -> None:
     ghl.require(ghl.converted(ghl_estimate))

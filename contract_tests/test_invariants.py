@@ -27,12 +27,14 @@ INVARIANTS = (
 READS = {**INPUTS, "invoice-number-reused": ("/invoice/invoiceNumber",)}
 
 
+@pytest.mark.ghl_requests(converts=True)
 @pytest.mark.parametrize("rule", INVARIANTS)
 def test_invariant_holds(ghl: Probe, rule: str) -> None:
     converted = [ghl.converted(estimate) for estimate in ghl.target.estimate_ids]
     ghl.require(*converted, rules={rule}, reads=READS[rule])
 
 
+@pytest.mark.ghl_requests(converts=True)
 def test_rate_limit_headers_are_present(ghl: Probe) -> None:
     # Non-breaking: reported always, failing only under --strict-drift.
     converted = [ghl.converted(estimate) for estimate in ghl.target.estimate_ids]

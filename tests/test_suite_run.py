@@ -287,3 +287,13 @@ def test_breaking_drift_fails_the_run_when_the_test_that_checks_it_is_deselected
     assert run.code == 1, run.output
     assert ("format-changed", "/invoice/issueDate") in run.rules()
     assert "though no selected test failed on it" in run.stdout
+
+
+def test_the_plan_counts_the_shared_conversions_once(tmp_path: Path) -> None:
+    # The invariant tests read the documented conversion of every estimate; it is sent once per
+    # estimate, whichever tests read it.
+    estimates = len(load_seed().locations[0].estimates)
+    run = run_suite(*QUICK, "-k", "invariant", report_dir=tmp_path / "reports")
+    assert run.code == 0, run.output
+    assert f"at most {estimates} requests." in run.stdout
+    assert run.report()["summary"]["checked"] == estimates

@@ -32,9 +32,10 @@ if TYPE_CHECKING:
     from ghl_contract.suite.target import Outline
 
 MARKER = "ghl_requests"
-MARKER_HELP = (f"{MARKER}(requests=1, writes=1, generated=None): what a contract test sends, "
-               "for the run's plan (generated: 'valid' or 'invalid', the kind of generated cases "
-               "it sends, each a write).")
+MARKER_HELP = (f"{MARKER}(requests=1, writes=1, generated=None, converts=False): what a "
+               "contract test sends, for the run's plan (generated: 'valid' or 'invalid', the "
+               "kind of generated cases it sends, each a write; converts: it reads the shared "
+               "documented conversion of its estimate, or of every estimate).")
 
 NEEDS = "ghl_needs"
 NEEDS_HELP = (f"{NEEDS}(what): a contract test that runs only when the run knows `what` "
@@ -225,15 +226,21 @@ def _reads_only(item: pytest.Item) -> bool:
 
 
 def _needs_reason(what: str, state: SuiteState) -> str | None:
+    """Why a test marked ghl_needs(what) cannot run in this session, or None when it can."""
     settings, known = state.settings(), state.outline()
-    if what == "other_location" and not known.other_location:
-        return "The run knows no second location: pass --other-location-id (GHL_OTHER_LOCATION_ID)."
-    if what == "other_estimate" and not known.other_estimate:
-        return ("The run knows no estimate of another location: pass --other-estimate-id "
-                "(GHL_OTHER_ESTIMATE_ID).")
-    if what == "compare_version" and settings.compare_version is None:
-        return "No --compare-version was given."
-    return None
+    missing = {
+        "other_location": None if known.other_location else (
+            "The run knows no second location: pass --other-location-id "
+            "(GHL_OTHER_LOCATION_ID)."),
+        "other_estimate": None if known.other_estimate else (
+            "The run knows no estimate of another location: pass --other-estimate-id "
+            "(GHL_OTHER_ESTIMATE_ID)."),
+        "compare_version": None if settings.compare_version else "No --compare-version was given.",
+    }
+    if what not in missing:
+        raise pytest.UsageError(f"{NEEDS}({what!r}) names nothing the run knows; use one of "
+                                f"{', '.join(missing)}.")
+    return missing[what]
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
@@ -281,7 +288,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     contract = [item for item in session.items if item.nodeid in state.contract_ids]
     state.generated = {kind for item in contract
                        if item.get_closest_marker("skip") is None and (kind := _generated(item))}
-    state.plan = Plan.of(contract, state.examples).lines(settings, target)
+    state.plan = Plan.of(contract, state.examples, state.outline().estimate_ids).lines(
+        settings, target)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         for line in state.plan:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, Protocol, TextIO
@@ -94,6 +95,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
 
 
 def main() -> None:
+    if hasattr(signal, "SIGPIPE"):
+        # `ghl-contract run | head`: end quietly when the reader goes, as a shell tool does,
+        # rather than with a traceback for every line still to print.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     code = run(sys.argv[1:], sys.stdout, sys.stderr)
     # The process ends here: frozen, its objects are left to the operating system instead of
     # one last collection over all of them (a tenth of a second after a contract run).

@@ -1,8 +1,11 @@
 """The run's plan, stated before the first request: how many requests, how many of them writes.
 
 Each contract test declares what it sends with the `ghl_requests` marker: fixed `requests`, of
-which `writes` carry the run's valid token (a POST that can create an invoice), and `generated`
-the kind of generated cases it sends (up to the examples count of them, every one a write).
+which `writes` carry the run's valid token (a POST that can create an invoice); `generated`, the
+kind of generated cases it sends (up to the examples count of them, every one a write); and
+`converts`, that it reads the documented conversion of its estimate (its `ghl_estimate`
+parameter) or, without one, of every estimate: a write sent once per estimate and shared by all
+the tests that read it, so counted once.
 """
 
 from __future__ import annotations
@@ -12,10 +15,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from ghl_contract.pytest_plugin import MARKER
 from ghl_contract.reporters.common import plural
 from ghl_contract.settings import RunSettings
-
-MARKER = "ghl_requests"  # registered by the plugin (pytest_plugin.MARKER_HELP)
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,10 @@ class Plan:
     writes: int
 
     @classmethod
-    def of(cls, items: Iterable[pytest.Item], examples: int) -> Plan:
+    def of(cls, items: Iterable[pytest.Item], examples: int, estimates: Iterable[str]) -> Plan:
+        """The plan of the selected `items`, for a run that knows `estimates`."""
         tests = requests = writes = 0
+        converted: set[str] = set()
         for item in items:
             if item.get_closest_marker("skip") is not None:
                 continue
@@ -39,7 +43,11 @@ class Plan:
             generated = examples if marker.kwargs.get("generated") else 0
             requests += int(marker.kwargs.get("requests", 0)) + generated
             writes += int(marker.kwargs.get("writes", 0)) + generated
-        return cls(tests, requests, writes)
+            if marker.kwargs.get("converts"):
+                params = getattr(item, "callspec", None)
+                own = params.params.get("ghl_estimate") if params is not None else None
+                converted.update([own] if own is not None else estimates)
+        return cls(tests, requests + len(converted), writes + len(converted))
 
     def lines(self, settings: RunSettings, target: str) -> list[str]:
         """The plan in plain sentences; a live run also states its write budget and pace."""
