@@ -121,7 +121,11 @@ def summary_lines(report: Report, run: RunContext | None, paths: list[Path]) -> 
         for reason, tests in run.skipped_writes.items():
             lines.append(f"skipped {plural(len(tests), 'test')}: {reason}")
         lines.extend(run.unsent_cases)
-        lines.extend(invoice_notes(run)[:SHOWN_FINDINGS])
+        invoices = invoice_notes(run)
+        lines.extend(invoices[:SHOWN_FINDINGS])
+        if len(invoices) > SHOWN_FINDINGS:
+            lines.append(f"… and {len(invoices) - SHOWN_FINDINGS} more invoices to void, listed "
+                         "in the drift report.")
         lines.extend(run.notes)
     if paths:
         lines.append("reports: " + ", ".join(str(path) for path in paths))
