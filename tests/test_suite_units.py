@@ -18,7 +18,7 @@ from ghl_contract.registry import pinned
 from ghl_contract.resources import contract_tests_dir
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.examine import REJECTED, SUCCESS, Examiner, rate_limit_findings
-from ghl_contract.suite.generation import invalid_cases, valid_cases
+from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
 from ghl_contract.suite.shapes import shape_differences
 from ghl_contract.transport import Exchange
 
@@ -225,3 +225,8 @@ def test_suite_settings_come_from_the_environment() -> None:
 def test_a_change_at_a_field_or_a_parent_reaches_an_invariant(at: str, pattern: str,
                                                               overlap: bool) -> None:
     assert pointers_overlap(at, pattern) is overlap
+
+
+def test_a_generated_body_is_labelled_without_control_characters() -> None:
+    label = GeneratedCase("e1", b"\x00{\x1b[31m", "random bytes").label()
+    assert label == "random bytes: estimate e1, body \\x00{\\x1b[31m"

@@ -96,7 +96,11 @@ class GeneratedCase:
 
     def label(self) -> str:
         body = self.body if isinstance(self.body, bytes) else _encode(self.body)
-        shown = body[:200].decode("utf-8", "replace") + ("…" if len(body) > 200 else "")
+        text = body[:200].decode("utf-8", "replace")
+        # A NUL or an escape sequence in a generated body is shown escaped, never sent to a
+        # terminal as it is.
+        shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                        for c in text) + ("…" if len(body) > 200 else "")
         return f"{self.description}: estimate {self.estimate_id}, body {shown}"
 
 
