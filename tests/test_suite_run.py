@@ -82,6 +82,8 @@ def test_live_url_without_a_token_stops_before_any_request(tmp_path: Path) -> No
     pytest.param(("--base-url", ""), "--base-url is empty", id="empty-base-url"),
     pytest.param(("--api-version", " "), "--api-version is empty", id="empty-version"),
     pytest.param(("--request-timeout", "nan"), "is not a finite number", id="nan-timeout"),
+    pytest.param(("--token", "t0ken-value", "--estimate-id", "e"),
+                 "--token, --estimate-id apply to a run against --base-url", id="live-only"),
     pytest.param(("--max-writes", "-1"), "--max-writes must be 0 or more", id="negative-writes"),
     pytest.param(("--api-version", "v\n3"), "an HTTP header cannot carry", id="version-newline"),
     pytest.param(("--base-url", "http://a b", "--token", "t0ken-value", "--location-id", "l",

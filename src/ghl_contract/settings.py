@@ -205,6 +205,15 @@ class RunSettings:
             mock_fault=str(raw["mock_fault"]) if raw["mock_fault"] else None,
         )
         settings.validate()
+        given = [option.flag for option in OPTIONS
+                 if option.dest in _LIVE_ONLY and values.get(option.dest) not in (None, False)]
+        if given and not settings.live:
+            # `run --token T --location-id L --estimate-id E` without --base-url: a user who
+            # meant a live run would otherwise get a green run against the embedded mock.
+            names, several = ", ".join(given), len(given) > 1
+            raise UsageError(f"{names} {'apply' if several else 'applies'} to a run against "
+                             "--base-url; without it the run tests the embedded mock (add "
+                             f"--base-url, or leave {'them' if several else 'it'} out).")
         return settings
 
     def validate(self) -> None:
@@ -236,6 +245,12 @@ class RunSettings:
                 raise UsageError(
                     f"A run against {self.base_url} needs {', '.join(missing)}; nothing was sent."
                 )
+
+
+# Options that only mean something against a live base URL (their environment variables may stay
+# set for other jobs: only options given on the command line are refused without --base-url).
+_LIVE_ONLY = frozenset({"token", "location_id", "estimate_id", "other_location_id",
+                        "other_estimate_id", "allow_writes"})
 
 
 def _option(flag: str) -> Option:
