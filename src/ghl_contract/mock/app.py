@@ -250,9 +250,13 @@ class MockApp:
 
     async def _finish(self, send: Send, answer: Answer, verdict: Verdict,
                       fault: FaultProfile | None) -> None:
-        if self.drift is not None and answer.status == self.drift.status:
-            answer.body = orjson.dumps(self.drift.apply(orjson.loads(answer.body)))
-        answer.headers.extend(verdict.headers())
+        drift = self.drift
+        if drift is not None and answer.status != drift.status:
+            drift = None  # a drift changes the responses of its status only
+        if drift is not None and drift.change is not None:
+            answer.body = orjson.dumps(drift.apply(orjson.loads(answer.body)))
+        if drift is None or not drift.drops_rate_limit_headers:
+            answer.headers.extend(verdict.headers())
         if fault is None or fault.name in ("slow", "server-error", "html"):
             await _send(send, answer)
         elif fault.name == "reset":

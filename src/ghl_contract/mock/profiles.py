@@ -1,7 +1,8 @@
 """Named, reproducible ways for the mock to break the contract: body drifts and answer faults.
 
-A drift profile changes one place of a response body; each names the rule the contract suite must
-report and the JSON pointer where it must report it. A fault profile breaks the answer itself (its
+A drift profile changes one place of a response (its body, or for one profile its rate-limit
+headers); each names the rule the contract suite must report and the JSON pointer where it must
+report it ("" for the whole answer). A fault profile breaks the answer itself (its
 timing, status, framing or content type); the app carries those out (see `app.py`).
 """
 
@@ -31,19 +32,21 @@ def _number(value: Decimal) -> int | float:
 
 @dataclass(frozen=True)
 class DriftProfile:
-    """A deterministic change to the body of one status, and where the suite must see it."""
+    """A deterministic change to the responses of one status, and where the suite must see it."""
 
     name: str
     description: str
     rule: str  # a code of ghl_contract.rules
-    pointer: str  # where in the body the finding must be reported
-    change: Callable[[Any], None]  # edits a private copy in place
+    pointer: str  # where in the body the finding must be reported ("": the whole answer)
+    change: Callable[[Any], None] | None  # edits a private copy of the body in place
     status: int = 200  # which responses it changes
+    drops_rate_limit_headers: bool = False  # the responses it changes lack X-RateLimit-*
 
     def apply(self, body: Body) -> Body:
         """The drifted copy of `body`; `body` itself is left as it was."""
         drifted = _copy(body)
-        self.change(drifted)
+        if self.change is not None:
+            self.change(drifted)
         return drifted
 
 
@@ -103,6 +106,11 @@ def _drop_item(body: Any) -> None:
         invoice["total"] = invoice["amountDue"] = total
 
 
+def _other_estimate(value: str) -> str:
+    # Another id of the same shape: the last character changed.
+    return value[:-1] + ("0" if value[-1:] != "0" else "1")
+
+
 def _items_object(body: Any) -> None:
     invoice = body["invoice"]
     invoice["invoiceItems"] = {str(i): item for i, item in enumerate(invoice["invoiceItems"])}
@@ -147,6 +155,23 @@ _DRIFTS = (
                  "status-not-draft", "/invoice/status", _set("/invoice/status", lambda _: "sent")),
     DriftProfile("item-dropped", "invoice.invoiceItems lacks the estimate's last item.",
                  "items-mismatch", "/invoice/invoiceItems", _drop_item),
+    DriftProfile("other-estimate", "estimate._id is not the requested estimate's id.",
+                 "estimate-mismatch", "/estimate/_id", _set("/estimate/_id", _other_estimate)),
+    # The contract allows only "location" in the request and the invoice alike, so an altType
+    # that differs from the request's is first a value outside the enum: the schema's finding
+    # names it, and the alt-type-mismatch test fails on it (a breaking finding at what it reads).
+    DriftProfile("alt-type-not-echoed",
+                 "invoice.altType is \"company\", not the request's \"location\".",
+                 "enum-value-unknown", "/invoice/altType",
+                 _set("/invoice/altType", lambda _: "company")),
+    # Seen only across conversions: the second invoice of the run repeats the first's number.
+    DriftProfile("number-reused",
+                 "invoice.invoiceNumber is \"19\" (the documented one) on every invoice.",
+                 "invoice-number-reused", "/invoice/invoiceNumber",
+                 _set("/invoice/invoiceNumber", lambda _: "19")),
+    DriftProfile("rate-limit-headers-dropped",
+                 "200 answers lack the X-RateLimit-* headers (non-breaking).",
+                 "rate-limit-headers-missing", "", None, drops_rate_limit_headers=True),
     DriftProfile("error-message-string", "A 422 body's message is one string, not a list.",
                  "type-changed", "/message", _message_string, status=422),
 )
