@@ -52,7 +52,8 @@ def profiles_text() -> str:
     width = max(len(name) for name in (*DRIFT_PROFILES, *FAULT_PROFILES))
     lines = ["Drift profiles (--drift NAME): the suite must report RULE at POINTER."]
     for drift in DRIFT_PROFILES.values():
-        lines.append(f"  {drift.name:<{width}}  {drift.rule} at {drift.pointer} "
+        where = drift.pointer or "(whole answer)"
+        lines.append(f"  {drift.name:<{width}}  {drift.rule} at {where} "
                      f"({drift.status} responses): {drift.description}")
     lines.append("Fault profiles (--fault NAME): the suite must report RULE.")
     for fault in FAULT_PROFILES.values():
