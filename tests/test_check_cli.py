@@ -208,6 +208,42 @@ def test_an_unreadable_file_is_reported_and_the_rest_checked(
     assert _triples(report) == [(str(tmp_path / "b.json"), "/altId", "type-changed")]
 
 
+@pytest.mark.parametrize(("make", "problem"), [
+    pytest.param(lambda tmp: tmp / "missing.json", "{path} does not exist.", id="missing"),
+    pytest.param(lambda tmp: tmp / "unlisted", "The directory {path} cannot be listed "
+                 "(Permission denied).", id="unlistable-directory"),
+    pytest.param(lambda tmp: tmp / "empty", "The directory {path} holds no .json, .ndjson, "
+                 ".jsonl, .har file.", id="empty-directory"),
+])
+def test_a_path_with_nothing_to_read_comes_after_the_readable_ones_are_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, documented_request: dict[str, Any],
+        make: Any, problem: str) -> None:
+    (tmp_path / "unlisted").mkdir()
+    (tmp_path / "empty").mkdir()
+    real = Path.iterdir
+
+    def iterdir(self: Path) -> Any:
+        if self.name == "unlisted":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    bad = str(make(tmp_path))
+    first = _write_json(tmp_path / "first.json", {**documented_request, "altId": 5})
+    last = _write_json(tmp_path / "last.json", documented_request)
+    code, out, err = check(str(first), bad, str(last), "--kind", "request", "--format", "json")
+    report = json.loads(out)
+    assert code == 2
+    assert report["summary"]["checked"] == 2
+    assert _triples(report) == [(str(first), "/altId", "type-changed")]
+    assert report["problems"] == [problem.format(path=bad)]
+    assert err == f"error: {problem.format(path=bad)}\n"
+    code, out, err = check(str(first), bad, "--kind", "request")
+    assert (code, err) == (2, "")
+    assert out.endswith(f"Input problems:\n  {problem.format(path=bad)}\n\n"
+                        "1 checked: 1 finding (1 breaking, 0 non-breaking), 1 input problem.\n")
+
+
 def test_an_empty_input_is_not_a_pass(tmp_path: Path) -> None:
     (tmp_path / "empty.ndjson").write_bytes(b"\n  \n")
     code, out, _ = check(str(tmp_path / "empty.ndjson"))
@@ -280,6 +316,7 @@ def test_workers_report_exactly_what_one_process_reports(
     # a byte-order mark first and no line break last, as some tools write them
     path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines))
     monkeypatch.setattr(check_command, "_CHUNK_BYTES", 16_000)  # several chunks per worker
+    monkeypatch.setattr(check_command, "_cores", lambda: 4)  # two workers even on one core
     pools: list[int] = []
     parallel = check_command.check_parallel
 
@@ -298,6 +335,39 @@ def test_workers_report_exactly_what_one_process_reports(
     assert report["summary"]["findings"] == 12
     assert [p.split(" ")[0] for p in report["problems"]] == [
         f"{path}:{n}" for n in (6, 43, 80, 117)]
+
+
+@pytest.mark.parametrize(("requested", "cores", "lines", "workers"), [
+    pytest.param(10**14, 4, 1, 1, id="huge-one-chunk"),
+    pytest.param(10**14, 4, 3, 3, id="huge-bounded-by-chunks"),
+    pytest.param(10**14, 2, 50, 2, id="huge-bounded-by-cores"),
+    pytest.param(3, 8, 50, 3, id="within-bounds"),
+    pytest.param(None, 8, 50, 1, id="default-small-file"),
+])
+def test_jobs_never_exceed_the_cores_or_the_chunks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, requested: int | None, cores: int,
+        lines: int, workers: int) -> None:
+    path = tmp_path / "lines.ndjson"
+    path.write_bytes(b'{"a": 1}\n' * lines)  # 9 bytes a line: one chunk a line below
+    monkeypatch.setattr(check_command, "_CHUNK_BYTES", 9)
+    monkeypatch.setattr(check_command, "_cores", lambda: cores)
+    source = check_command.Source(str(path), path)
+    assert check_command._jobs(requested, source) == workers
+
+
+def test_an_absurd_jobs_value_starts_no_worker_for_a_small_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "x.ndjson"
+    path.write_bytes(b'{"a":1}\n')
+    pools: list[int] = []
+
+    def recorded(*args: Any) -> Any:  # never forks, even if the bound were gone
+        pools.append(args[-1])
+        return check_command.Report()
+
+    monkeypatch.setattr(check_command, "check_parallel", recorded)
+    code, report = check_json(str(path), "--jobs", "99999999999999")
+    assert (pools, report["summary"]["checked"], code) == ([], 1, 1)
 
 
 def test_copy_of_a_har_in_a_directory_is_found(tmp_path: Path) -> None:

@@ -92,3 +92,59 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path: Path, vendor_dir: Path, 
     assert err.startswith("error: "), err
     assert err.count("\n") == 1, err
     assert all(word in err for word in words), err
+
+
+_COMMON = "../common/common-schemas.json"
+_DTOS = ("BadRequestDTO", "UnauthorizedDTO", "UnprocessableDTO")
+
+
+def _schemas(schema: object) -> str:
+    return json.dumps({"components": {"schemas": dict.fromkeys(_DTOS, schema)}})
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    pytest.param("[1, 2]", ["referenced.json", "an array", "not a JSON object"], id="array"),
+    pytest.param('"components"', ["referenced.json", "a string"], id="string"),
+    pytest.param("5", ["referenced.json", "a number"], id="number"),
+    pytest.param("null", ["referenced.json", "null"], id="null"),
+    pytest.param('{"components": 5}', ["#/components/schemas/", "not a JSON object"],
+                 id="pointer-through-a-number"),
+    pytest.param('{"components": {"schemas": [1]}}', ["#/components/schemas/", "not a JSON object"],
+                 id="pointer-through-an-array"),
+    pytest.param(_schemas({"type": 5}), ["referenced.json", '"type": 5'], id="type-a-number"),
+    pytest.param(_schemas({"type": [["string"]]}), ["referenced.json", '"type"'],
+                 id="type-a-nested-list"),
+    pytest.param(_schemas({"required": "message"}), ["referenced.json", '"required"'],
+                 id="required-a-string"),
+    pytest.param(_schemas({"properties": [1]}), ["referenced.json", '"properties"'],
+                 id="properties-an-array"),
+])
+@pytest.mark.parametrize("command", ["diff", "lint-vendor"])
+def test_a_referenced_file_of_the_wrong_shape_is_one_sentence(
+        tmp_path: Path, vendor_dir: Path, command: str, content: str, words: list[str]) -> None:
+    referenced = tmp_path / "referenced.json"
+    referenced.write_text(content, encoding="utf-8")
+    vendor = ["pinned", str(vendor_dir / "invoices.json")] if command == "diff" else [
+        str(vendor_dir / "history" / "invoices-2025-08-13.json")]
+    code, out, err = cli(command, *vendor, "--ref", f"{_COMMON}={referenced}")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: "), err
+    assert err.count("\n") == 1, err
+    assert all(word in err for word in words), err
+
+
+@pytest.mark.parametrize(("content", "kind"), [
+    pytest.param("[1, 2]", "an array", id="array"),
+    pytest.param('"openapi"', "a string", id="string"),
+    pytest.param("3.1", "a number", id="number"),
+    pytest.param("null", "null", id="null"),
+])
+@pytest.mark.parametrize("command", ["diff", "lint-vendor"])
+def test_a_document_that_is_not_an_object_is_one_sentence(tmp_path: Path, command: str,
+                                                          content: str, kind: str) -> None:
+    document = tmp_path / "vendor.json"
+    document.write_text(content, encoding="utf-8")
+    code, out, err = cli(command, *(["pinned"] if command == "diff" else []), str(document))
+    assert (code, out) == (2, "")
+    assert err == (f"error: The file {document} is not an OpenAPI document (it is {kind}, "
+                   "not a JSON object).\n")

@@ -21,6 +21,7 @@ import pytest
 from ghl_contract.checker import check_body
 from ghl_contract.cli import run
 from ghl_contract.mock import DRIFT_PROFILES, FAULT_PROFILES, load_seed
+from ghl_contract.mock.seed import DEFAULT_SEED
 from ghl_contract.resources import example_path
 
 SEED = load_seed()
@@ -42,8 +43,9 @@ def test_list_profiles_names_every_profile_and_its_rule() -> None:
     assert (code, err) == (0, "")
     lines = out.splitlines()
     for profile in DRIFT_PROFILES.values():
-        assert any(line.split()[:4] == [profile.name, profile.rule, "at", profile.pointer]
-                   for line in lines), profile.name
+        where = profile.pointer or "(whole answer)"
+        assert any(line.split()[:3] == [profile.name, profile.rule, "at"]
+                   and f" at {where} (" in line for line in lines), profile.name
     for fault in FAULT_PROFILES.values():
         assert any(line.split()[:2] == [fault.name, f"{fault.rule}:"] for line in lines)
 
@@ -72,6 +74,18 @@ def test_mistakes_are_one_sentence_and_exit_2(argv: list[str], says: str) -> Non
     assert (code, out) == (2, "")
     assert err.startswith(says)
     assert err.count("\n") == 1
+
+
+def test_a_seed_the_mock_cannot_serve_is_refused_before_it_starts(tmp_path: Path) -> None:
+    data = json.loads(DEFAULT_SEED.read_text("utf-8"))
+    data["locations"][0]["estimates"][0]["items"][0]["qty"] = 10**30
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(data), "utf-8")
+    code, out, err = _run("--seed", str(path), "--port", "0")
+    assert (code, out) == (2, "")
+    assert err == (f"error: The seed file {path} has estimate '{DOCUMENTED}', which the mock "
+                   "cannot convert to an invoice (Integer exceeds 64-bit range); keep its "
+                   "numbers within 64-bit integers and doubles.\n")
 
 
 def test_port_in_use_is_one_sentence_and_exit_2(busy_port: int) -> None:

@@ -96,6 +96,10 @@ def _break(change: str) -> Any:
         other["token"] = home["token"]
     elif change == "not-an-object":
         data = [home]
+    elif change == "qty-beyond-64-bit":
+        home["estimates"][0]["items"][0]["qty"] = 10**30
+    elif change == "total-beyond-64-bit":
+        home["estimates"][1]["items"][0].update(amount=1e308, qty=1e308)
     return data
 
 
@@ -109,6 +113,10 @@ BROKEN = {
     "location-twice": "lists location '6578278e879ad2646715ba9c' twice",
     "token-twice": "gives two locations the same token",
     "not-an-object": "The payload is array, but the contract requires object",
+    "qty-beyond-64-bit": f"has estimate '{DOCUMENTED_ID}', which the mock cannot convert to an "
+                         "invoice (Integer exceeds 64-bit range)",
+    "total-beyond-64-bit": "has estimate '6578278e879ad2646715e001', which the mock cannot "
+                           "convert to an invoice (Integer exceeds 64-bit range)",
 }
 
 

@@ -129,8 +129,12 @@ class OpenAPIDocument:
             found = next((c for c in (wanted, fallback) if c.is_file()), None)
             if found is None:
                 raise _MissingFile(f"neither {wanted} nor {fallback} exists")
-            self._files[uri] = Specification.OPAQUE.create_resource(
-                read_data(found, "referenced file"))
+            data = read_data(found, "referenced file")
+            if not isinstance(data, Mapping):
+                # a pointer walk into a non-object crashes inside referencing; say it here
+                raise UsageError(f"The referenced file {found} is {json_kind(data)}, not a JSON "
+                                 "object (an OpenAPI document or a schema).")
+            self._files[uri] = Specification.OPAQUE.create_resource(data)
         return self._files[uri]
 
     def lookup(self, ref: str, base: str) -> tuple[Any, str]:
@@ -141,6 +145,12 @@ class OpenAPIDocument:
         holder = Path(unquote(urlparse(base).path))
         try:
             resolved = self._registry.resolver(base_uri=base).lookup(target)
+        except (ValueError, TypeError):
+            # referencing's pointer walk met a scalar, or a name where an array wants an index
+            raise UsageError(
+                f"The reference {ref!r} in {holder} cannot be resolved: its path #{fragment} "
+                "goes through something that is not a JSON object."
+            ) from None
         except referencing.exceptions.Unresolvable as exc:
             cause = _root_cause(exc)
             if isinstance(cause, UsageError):
@@ -243,13 +253,29 @@ def _json_media(node: Mapping[str, Any]) -> Any:
 def load_document(path: Path, refs: Mapping[str, Path] | None = None) -> OpenAPIDocument:
     """Read an OpenAPI document; a file that is not one raises a UsageError naming it."""
     data = read_data(path, "OpenAPI document")
-    if not isinstance(data, Mapping) or not isinstance(data.get("paths"), Mapping):
+    if not isinstance(data, Mapping):
+        raise UsageError(f"The file {path} is not an OpenAPI document (it is {json_kind(data)}, "
+                         "not a JSON object).")
+    if not isinstance(data.get("paths"), Mapping):
         raise UsageError(f"The file {path} is not an OpenAPI document (it has no 'paths').")
     if "openapi" not in data:
         # Swagger 2.0 keeps bodies elsewhere; reading it as 3.x would compare nothing, silently.
         raise UsageError(f"The file {path} is not OpenAPI 3 (no 'openapi' version); convert it "
                          "first, for example with swagger2openapi.")
     return OpenAPIDocument(path, data, dict(refs or {}))
+
+
+def json_kind(value: Any) -> str:
+    """`value`'s JSON type with its article, for a sentence: "an array", "a string", "null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 def unknown_operation(operation_id: str, known: Sequence[str], where: str) -> str:
@@ -301,7 +327,33 @@ def _inline(node: Any, base: str, lookup: Lookup, stack: tuple[str, ...]) -> Any
             result[key] = {name: _inline(sub, base, lookup, stack) for name, sub in value.items()}
         else:
             result[key] = _inline(value, base, lookup, stack)
-    return normalise(result)
+    return _well_formed(normalise(result), base)
+
+
+def _well_formed(schema: Schema, base: str) -> Schema:
+    """`schema` if the keywords that the diff and the lint read have the JSON shape they need;
+    anything else (``type: 5``, ``required: "id"``) is a UsageError naming the file."""
+    where = Path(unquote(urlparse(base).path))
+    kinds = schema.get("type")
+    if kinds is not None and not (isinstance(kinds, str) or (
+            isinstance(kinds, list) and all(isinstance(kind, str) for kind in kinds))):
+        raise UsageError(f"A schema in {where} has \"type\": {_brief(kinds)}, which is "
+                         "neither a type name nor a list of them.")
+    required = schema.get("required")
+    if required is not None and not (
+            isinstance(required, list) and all(isinstance(name, str) for name in required)):
+        raise UsageError(f"A schema in {where} has \"required\": {_brief(required)}, which "
+                         "is not a list of field names.")
+    properties = schema.get("properties")
+    if properties is not None and not isinstance(properties, Mapping):
+        raise UsageError(f"A schema in {where} has \"properties\": {_brief(properties)}, "
+                         "which is not a JSON object.")
+    return schema
+
+
+def _brief(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def normalise(schema: Schema) -> Schema:

@@ -1,9 +1,10 @@
 """`ghl-contract check PATH...`: every difference between captured payloads and the contract.
 
 Exit codes: 0 no breaking finding (non-breaking ones are still printed), 1 at least one breaking
-finding (any finding with --strict), 2 a usage or input error. An input problem (an unreadable
-file, a line that is not JSON) is reported with its file and line after every other payload was
-checked and printed, and the exit code is then 2 whatever the findings.
+finding (any finding with --strict), 2 a usage or input error. An input problem (a missing path,
+an unreadable file or directory, a line that is not JSON) is reported with its file and line
+after every other payload was checked and printed, and the exit code is then 2 whatever the
+findings.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Exit 1 on any finding, non-breaking ones (added fields) too.")
     parser.add_argument(
         "--jobs", type=int, metavar="N", default=None,
-        help="Processes that check an NDJSON file (default: one per core for files over "
-             f"{PARALLEL_MIN_BYTES >> 20} MB; 1 checks everything in this process).")
+        help="Processes that check an NDJSON file (default: one per core, at most 8, for files "
+             f"over {PARALLEL_MIN_BYTES >> 20} MB; 1 checks everything in this process). Never "
+             "more than the cores or than the file has 1 MB chunks.")
 
 
 def payload_kind(kind: str | None, status: int | None) -> tuple[str, int | None]:
@@ -112,21 +114,32 @@ def _stdin() -> Iterator[bytes]:
             yield line.encode()
 
 
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform says it)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
 def _jobs(requested: int | None, source: Source) -> int:
-    """How many worker processes check `source`: 1 means this process does it."""
+    """How many worker processes check `source`: 1 means this process does it.
+
+    --jobs N is an upper bound, clamped silently: the work is CPU-bound, so a worker beyond the
+    cores or beyond the file's chunks only costs a process (and a huge N would fork that many).
+    """
     path = source.path
     if path is None or path.suffix.lower() not in (".ndjson", ".jsonl") or requested == 1:
         return 1
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 1  # the reader reports it
     if requested is None:
-        try:
-            big = path.stat().st_size >= PARALLEL_MIN_BYTES
-        except OSError:
-            return 1  # the reader reports it
         # fork is what makes workers cheap; it is only safe before any thread was started
-        if not big or not _fork_safe():
+        if size < PARALLEL_MIN_BYTES or not _fork_safe():
             return 1
-        return min(os.cpu_count() or 1, 8)
-    return requested
+        requested = 8
+    chunks = -(-size // _CHUNK_BYTES)
+    return max(1, min(requested, _cores(), chunks))
 
 
 def _fork_safe() -> bool:

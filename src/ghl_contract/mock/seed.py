@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
+import orjson
 
 from ghl_contract.errors import UsageError
+from ghl_contract.mock.derive import derive_invoice
 from ghl_contract.registry import pinned
 from ghl_contract.schema_findings import schema_findings
 
@@ -101,6 +104,29 @@ def load_seed(path: Path | None = None) -> Seed:
                     f"(in {owners[estimate_id]!r} and {location_id!r})."
                 )
             owners[estimate_id] = location_id
+            _check_convertible(source, estimate)
             estimates[estimate_id] = estimate
         locations.append(Location(location_id, token, estimates))
     return Seed(tuple(locations), source)
+
+
+def _check_convertible(source: Path, estimate: Estimate) -> None:
+    """Convert `estimate` once, as the mock will, and serialise the 200 body it would answer.
+
+    The schema lets numbers be any size, but the mock's store and answers go through orjson (64-bit
+    integers, doubles) and its totals through Decimal: a seed that fails here would crash the mock
+    at start or answer 500 to every conversion, so it is refused at load instead.
+    """
+    request = {"altId": estimate["altId"], "altType": estimate["altType"]}
+    try:
+        invoice = derive_invoice(estimate, request, 1, datetime.now(UTC))
+        orjson.dumps({"estimate": estimate, "invoice": invoice})
+    except (TypeError, ValueError) as exc:  # orjson.JSONEncodeError is a TypeError
+        reason = str(exc)
+    except ArithmeticError:  # decimal's signals: a total beyond what can be computed
+        reason = "its invoice total cannot be computed"
+    else:
+        return
+    raise UsageError(f"The seed file {source} has estimate {estimate['_id']!r}, which the mock "
+                     f"cannot convert to an invoice ({reason.rstrip('.')}); keep its numbers "
+                     "within 64-bit integers and doubles.")

@@ -1,9 +1,11 @@
 """Payload sources for `check`: JSON and NDJSON files, directories, HAR files and stdin, streamed.
 
-`resolve` turns the command line's paths into sources, or raises UsageError for a path that
-does not exist or a directory with nothing to read. `read` yields, source after source, a
-`Payload` to check, a `Problem` (input that could not be read: one sentence naming the file and
-line) or a `Note`; a problem never stops the other payloads from being read.
+`resolve` turns the command line's paths into sources. A path that does not exist, a directory
+that cannot be listed or holds nothing to read becomes a source that only carries its problem, so
+that the other paths are still read; when no path gives anything to read, it raises UsageError.
+`read` yields, source after source, a `Payload` to check, a `Problem` (input that could not be
+read: one sentence naming the file and line) or a `Note`; a problem never stops the other
+payloads from being read.
 
 By suffix: ``.json`` one payload; ``.ndjson``/``.jsonl`` one payload per line, blank lines
 skipped; ``.har`` the exchanges of this operation; a directory, its files with those suffixes
@@ -13,6 +15,7 @@ any other file is read like standard input.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,41 +38,61 @@ class Source:
     """One file to read (or standard input), named as the user will see it in findings."""
 
     name: str
-    path: Path | None  # None: standard input
+    path: Path | None  # None: standard input, or nothing to read when `problem` is set
+    problem: str | None = None  # why this path gives nothing to read, one sentence
 
 
 def resolve(paths: Sequence[str]) -> list[Source]:
-    """The files behind `paths`, in order; a directory contributes its readable files, sorted."""
+    """The files behind `paths`, in order; a directory contributes its readable files, sorted.
+
+    A path with nothing to read is kept, in its place, as a source carrying its problem; only
+    when no path has anything to read is the first problem a UsageError.
+    """
     sources: list[Source] = []
     if list(paths).count(STDIN) > 1:
         raise UsageError("Standard input (-) can be read only once; name it once.")
     for text in paths:
         if text == STDIN:
             sources.append(Source(STDIN_NAME, None))
-            continue
-        path = Path(text)
-        if path.is_dir():
-            try:
-                files = sorted(p for p in path.iterdir()
-                               if p.suffix.lower() in SUFFIXES and not p.is_dir())
-            except OSError as exc:
-                raise UsageError(f"The directory {text} cannot be listed "
-                                 f"({exc.strerror or exc}).") from None
-            if not files:
-                raise UsageError(f"The directory {text} holds no {', '.join(SUFFIXES)} file.")
-            sources.extend(Source(str(p), p) for p in files)
-        elif path.exists():
-            sources.append(Source(text, path))
         else:
-            raise UsageError(f"{text} does not exist.")
+            sources.extend(_resolve_path(text))
+    if sources and all(source.problem for source in sources):
+        raise UsageError(str(sources[0].problem))
     return sources
+
+
+def _resolve_path(text: str) -> list[Source]:
+    path = Path(text)
+    try:
+        is_dir = stat.S_ISDIR(path.stat().st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return [_problem(text, f"{text} does not exist.")]
+    except OSError as exc:
+        return [_problem(text, f"{text} cannot be read ({exc.strerror or exc}).")]
+    if not is_dir:
+        return [Source(text, path)]
+    try:
+        files = sorted(p for p in path.iterdir()
+                       if p.suffix.lower() in SUFFIXES and not p.is_dir())
+    except OSError as exc:
+        return [_problem(text, f"The directory {text} cannot be listed "
+                               f"({exc.strerror or exc}).")]
+    if not files:
+        return [_problem(text, f"The directory {text} holds no {', '.join(SUFFIXES)} file.")]
+    return [Source(str(p), p) for p in files]
+
+
+def _problem(text: str, problem: str) -> Source:
+    return Source(text, None, problem)
 
 
 def read(sources: Iterable[Source], *, kind: str, status: int | None,
          stdin: Iterable[bytes]) -> Iterator[Item]:
     """Every payload, problem and note of `sources`, one source after the other, streamed."""
     for source in sources:
-        if source.path is None:
+        if source.problem is not None:
+            yield Problem(source.problem)
+        elif source.path is None:
             yield from read_auto(stdin, source.name, kind, status)
         else:
             yield from _read_file(source.path, source.name, kind, status)
