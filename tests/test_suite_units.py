@@ -57,9 +57,9 @@ def test_each_shape_difference_is_one_finding_at_its_pointer(
     found = shape_differences(documented_response, other, base_label="2021-07-28",
                               other_label="v3", source="t")
     assert sorted((f.pointer, f.rule, f.severity) for f in found) == [
-        ("/invoice/currency", "response-property-removed", Severity.BREAKING),
-        ("/invoice/paymentLink", "response-property-added", Severity.NON_BREAKING),
-        ("/invoice/total", "response-type-changed", Severity.BREAKING),
+        ("/invoice/currency", "version-field-removed", Severity.BREAKING),
+        ("/invoice/paymentLink", "version-field-added", Severity.NON_BREAKING),
+        ("/invoice/total", "version-type-changed", Severity.BREAKING),
     ]
     assert all(f.source == "t" for f in found)
 

@@ -50,6 +50,10 @@ _RULES = [
     Rule("outcome-unknown", B, "A write timed out after it was sent; it may have created an invoice."),
     Rule("rate-limited", B, "Still 429 after the bounded retries."),
     Rule("rate-limit-headers-missing", N, "A response lacks HighLevel's X-RateLimit-* headers."),
+    # Two answers to the same request, with the run's Version and --compare-version.
+    Rule("version-field-removed", B, "With the compared Version, an answer lacks a field the run's Version sends."),
+    Rule("version-field-added", N, "With the compared Version, an answer has a field the run's Version does not send."),
+    Rule("version-type-changed", B, "With the compared Version, a field has another JSON type."),
     # Contract-to-contract diff (specdiff, `ghl-contract diff`): a change between an old and a new
     # contract, judged from the consumer's side. Request: what a client sends; response: what it
     # reads. Error bodies are responses.

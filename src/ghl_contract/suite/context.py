@@ -270,6 +270,9 @@ class Probe:
         other = self.send(self.documented_request(), headers={"Version": version})
         unreadable = [seen for seen in (base, other) if seen.exchange.faults]
         self.require(*unreadable, what="The two answers cannot be compared")
+        # Shapes are compared between two conversions: an error answer on either side fails
+        # the test as it is, rather than as a body of another shape.
+        self.require(base, what=f"With Version {base_version}")
         self.require(other, what=f"With Version {version}")
         differences = [
             replace(f, status=other.exchange.status)

@@ -32,7 +32,7 @@ def _walk(base: Any, other: Any, path: list[Any], base_label: str, other_label: 
           source: str | None) -> Iterator[Finding]:
     at = pointer(path)
     if _kind(base) != _kind(other):
-        rule = "response-type-changed"
+        rule = "version-type-changed"
         yield Finding(at, rule, severity(rule),
                       f"{at or 'The body'} is {_kind(other)} with Version {other_label}, "
                       f"{_kind(base)} with Version {base_label}.",
@@ -41,7 +41,7 @@ def _walk(base: Any, other: Any, path: list[Any], base_label: str, other_label: 
     if isinstance(base, dict):
         for key in base:
             if key not in other:
-                rule = "response-property-removed"
+                rule = "version-field-removed"
                 where = pointer([*path, key])
                 yield Finding(where, rule, severity(rule),
                               f"{where} is absent with Version {other_label}, present with "
@@ -51,7 +51,7 @@ def _walk(base: Any, other: Any, path: list[Any], base_label: str, other_label: 
                                  source)
         for key in other:
             if key not in base:
-                rule = "response-property-added"
+                rule = "version-field-added"
                 where = pointer([*path, key])
                 yield Finding(where, rule, severity(rule),
                               f"{where} is new with Version {other_label} (absent with Version "
