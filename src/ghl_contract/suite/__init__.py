@@ -6,7 +6,7 @@ they never check a response themselves.
 
 from __future__ import annotations
 
-from ghl_contract.suite.context import Probe, RunContext, Seen
+from ghl_contract.suite.context import INVARIANT_READS, Probe, RunContext, Seen
 from ghl_contract.suite.examine import (
     CLIENT_ERROR,
     FORBIDDEN,
@@ -21,6 +21,7 @@ from ghl_contract.suite.examine import (
 __all__ = [
     "CLIENT_ERROR",
     "FORBIDDEN",
+    "INVARIANT_READS",
     "NOT_FOUND",
     "REJECTED",
     "SUCCESS",

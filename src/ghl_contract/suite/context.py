@@ -35,8 +35,12 @@ from ghl_contract.transport import (
     WriteSkipped,
 )
 
-# The semantic rules (ghl_contract.invariants, and the run's invoice numbers).
-_INVARIANTS = frozenset({*INPUTS, "invoice-number-reused"})
+# Every semantic rule a run checks and the fields it reads: the payload and exchange invariants
+# (ghl_contract.invariants) and the run's own, invoice numbers (examine.py). test_invariants
+# runs one test per entry.
+INVARIANT_READS: Mapping[str, tuple[str, ...]] = {
+    **INPUTS, "invoice-number-reused": ("/invoice/invoiceNumber",)}
+_INVARIANTS = frozenset(INVARIANT_READS)
 
 # A target that leaves this many requests in a row unanswered is down or hung: the run stops
 # rather than wait a request timeout for every remaining test.
