@@ -4,12 +4,14 @@ the hand-picked negative cases (data with its own schema) and the run settings i
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
 import pytest
 
+from ghl_contract.checker import check_body
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Severity, pointers_overlap
 from ghl_contract.mock.seed import load_seed
@@ -21,6 +23,7 @@ from ghl_contract.suite.examine import REJECTED, SUCCESS, Examiner, rate_limit_f
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
 from ghl_contract.suite.shapes import shape_differences
 from ghl_contract.transport import Exchange
+from ghl_contract.transport.faults import classify_response
 
 DATA = contract_tests_dir() / "data"
 RATE_HEADERS = {
@@ -92,6 +95,22 @@ def test_a_broken_invariant_is_found_with_its_rule(
                                    estimate_id=estimate_id, source="t")
     assert (finding.rule, finding.pointer, finding.source) == ("alt-id-mismatch", "/invoice/altId",
                                                                "t")
+
+
+def test_json_under_another_content_type_is_judged_as_check_judges_it(
+        converted: tuple[dict[str, Any], str, dict[str, Any]]) -> None:
+    request, estimate_id, body = converted
+    body["invoice"]["amountDue"] = "0"
+    headers = {**RATE_HEADERS, "content-type": "text/plain"}
+    exchange = _exchange(200, body, headers=headers)
+    faults = tuple(classify_response(200, headers, exchange.response_body))
+    found = Examiner().examine(replace(exchange, faults=faults), SUCCESS, request=request,
+                               estimate_id=estimate_id, source="t")
+    checked = check_body(exchange.response_body, source="t", status=200,
+                         content_type="text/plain", request=request, estimate_id=estimate_id)
+    assert sorted((f.rule, f.pointer) for f in found) == sorted(
+        (f.rule, f.pointer) for f in checked) == [
+        ("type-changed", "/invoice/amountDue"), ("wrong-content-type", "")]
 
 
 def test_an_error_answered_where_200_is_documented_is_an_unexpected_status(

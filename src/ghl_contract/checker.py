@@ -63,32 +63,65 @@ def check_body(body: bytes | str | None, kind: str = "response", *, source: str 
                         f"The server answered {status}, which the contract does not document here.",
                         200, status, source, status)]
     text = body.encode() if isinstance(body, str) else body or b""
-    if not text.strip():
-        return [_body_finding("empty-body", "The body is empty, but the contract documents one.",
-                              "JSON", "empty", source, status)]
-    try:
-        payload = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        if exc.msg.startswith("unexpected end of data"):
-            return [_body_finding("truncated-json",
-                                  f"The body is JSON cut short after {len(text)} bytes.",
-                                  "JSON", exc.msg, source, status)]
-        return [_body_finding("not-json",
-                              f"The body is not JSON ({exc.msg} at character {exc.pos}): "
-                              f"{_start(text)}.", "JSON", content_type or "unknown", source,
-                              status)]
-    findings: list[Finding] = []
-    if content_type is not None and not _JSON_MEDIA.match(content_type):
-        findings.append(_body_finding(
-            "wrong-content-type",
-            f"The Content-Type is {content_type!r}, not application/json, for a JSON body.",
-            "application/json", content_type, source, status))
+    findings, payload = body_faults(text, content_type, source=source, status=status)
+    if payload is NOT_JSON:
+        return findings
     found = check_payload(payload, kind, source=source, status=status, registry=registry)
     findings.extend(found)
     if kind == "response" and isinstance(request, Mapping) and isinstance(estimate_id, str):
         exchange = exchange_findings(request, estimate_id, payload, source)
         findings.extend(_stamped(without_moot(exchange, found), payload, kind, status))
     return findings
+
+
+NOT_JSON: Any = object()  # what body_faults gives for a body that has no JSON value
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """application/json, or an application/...+json type, with or without parameters."""
+    return _JSON_MEDIA.match(content_type) is not None
+
+
+def body_faults(body: bytes, content_type: str | None, *, source: str | None = None,
+                status: int | None = None) -> tuple[list[Finding], Any]:
+    """The one judgement of a body as it travelled, for `check` and a run alike.
+
+    An empty body, one that is not JSON, or JSON cut short is one finding, and the payload is
+    NOT_JSON. A JSON body is parsed; under a Content-Type that is not JSON (`""`: the header is
+    absent) it is also a wrong-content-type finding. None means the type is not known (a file
+    read by `check`): nothing to say about it.
+    """
+    if not body.strip():
+        return [_body_finding("empty-body", "The body is empty, but the contract documents one.",
+                              "JSON", "empty", source, status)], NOT_JSON
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if _cut_short(body, exc):
+            return [_body_finding("truncated-json",
+                                  f"The body is JSON cut short after {len(body)} bytes.",
+                                  "JSON", exc.msg, source, status)], NOT_JSON
+        return [_body_finding("not-json",
+                              f"The body is not JSON ({exc.msg} at character {exc.pos}): "
+                              f"{_start(body)}.", "JSON", content_type or "unknown", source,
+                              status)], NOT_JSON
+    if content_type is None or is_json_media_type(content_type):
+        return [], payload
+    shown = repr(content_type) if content_type else "absent"
+    return [_body_finding("wrong-content-type",
+                          f"The Content-Type is {shown}, not application/json, for a JSON body.",
+                          "application/json", content_type, source, status)], payload
+
+
+def _cut_short(body: bytes, error: orjson.JSONDecodeError) -> bool:
+    """JSON that ran out of input (a character cut in the middle of its bytes too)."""
+    if error.msg.startswith("unexpected end of data"):
+        return True
+    try:
+        orjson.loads(body.decode("utf-8", "ignore"))
+    except orjson.JSONDecodeError as again:
+        return again.msg.startswith("unexpected end of data")
+    return False
 
 
 def without_moot(invariant_findings: list[Finding], schema: list[Finding]) -> list[Finding]:

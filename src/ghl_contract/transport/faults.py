@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import orjson
 
+from ghl_contract.checker import body_faults
 from ghl_contract.findings import Finding
 from ghl_contract.rules import severity
 
@@ -39,24 +41,6 @@ def trace_id(headers: Mapping[str, str], body: bytes, parsed: Any = None) -> str
     return None
 
 
-def is_json_media_type(content_type: str | None) -> bool:
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and
-                                           media.endswith("+json"))
-
-
-def _looks_truncated(body: bytes) -> bool:
-    """JSON cut short: it opens like a document and the parser ran out of input, not into junk."""
-    text = body.decode("utf-8", "ignore").strip()  # a multi-byte character may be cut too
-    if not text or text[0] not in "{[":
-        return False
-    try:
-        orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        return exc.pos >= len(text)
-    return False
-
-
 def parse(body: bytes) -> tuple[Any, bool]:
     """(value, True) when the body is JSON, (None, False) otherwise."""
     try:
@@ -66,37 +50,19 @@ def parse(body: bytes) -> tuple[Any, bool]:
 
 
 def classify_response(status: int, headers: Mapping[str, str], body: bytes) -> list[Finding]:
-    """What is wrong with an answer at the transport level; [] when it is JSON, as JSON.
-
-    One finding per answer, the most telling one: a 5xx is a server error whatever its body.
-    Whether the status is the expected one is the suite's concern (`unexpected-status`).
+    """What is wrong with an answer at the transport level: a 5xx, or its body as
+    `checker.body_faults` judges it (the one rule for `check` and a run); [] when it is JSON,
+    as JSON. Whether the status is the expected one is the suite's concern (`unexpected-status`).
     """
-    parsed, ok = parse(body) if body.strip() else (None, False)
+    parsed, _ = parse(body) if body.strip() else (None, False)
     trace = trace_id(headers, body, parsed)
-    content_type = headers.get("content-type")
     if status >= 500:
         return [finding("server-error", f"The server answered {status}.", status=status,
                         trace_id=trace)]
-    if not body.strip():
-        if status in _NO_BODY_STATUSES:
-            return []
-        return [finding("empty-body", f"The {status} answer has an empty body.", status=status,
-                        trace_id=trace, expected="a JSON body", actual=content_type)]
-    if not ok:
-        if _looks_truncated(body):
-            return [finding("truncated-json",
-                            f"The {status} answer's JSON is cut short after {len(body)} bytes.",
-                            status=status, trace_id=trace, actual=len(body))]
-        return [finding("not-json",
-                        f"The {status} answer is not JSON (Content-Type {content_type or 'none'}).",
-                        status=status, trace_id=trace, expected="application/json",
-                        actual=content_type)]
-    if not is_json_media_type(content_type):
-        return [finding("wrong-content-type",
-                        f"The {status} answer carries JSON as {content_type or 'no Content-Type'}.",
-                        status=status, trace_id=trace, expected="application/json",
-                        actual=content_type)]
-    return []
+    if not body.strip() and status in _NO_BODY_STATUSES:
+        return []
+    found, _ = body_faults(body, headers.get("content-type", ""), status=status)
+    return [replace(f, trace_id=trace) for f in found]
 
 
 def rate_limited(status: int, headers: Mapping[str, str], body: bytes, *, retries: int,
