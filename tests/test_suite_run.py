@@ -299,3 +299,24 @@ def test_the_plan_counts_the_shared_conversions_once(tmp_path: Path) -> None:
     assert run.code == 0, run.output
     assert f"at most {estimates} requests." in run.stdout
     assert run.report()["summary"]["checked"] == estimates
+
+
+def test_a_reader_that_goes_away_leaves_the_reports_and_the_exit_code(tmp_path: Path) -> None:
+    # `ghl-contract run | head -1` in a CI step: the reports are still the job's artefacts.
+    reports = tmp_path / "reports"
+    with subprocess.Popen(
+            [sys.executable, "-m", "ghl_contract", "run", *QUICK, "--mock-drift", "changed-type",
+             "--report-dir", str(reports)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+            env=clean_environment()) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        child.stdout.readline()
+        child.stdout.close()
+        errors = child.stderr.read().decode()
+        code = child.wait(timeout=120)
+    assert code == 1
+    assert "Traceback" not in errors
+    assert "BrokenPipe" not in errors
+    assert sorted(path.name for path in reports.iterdir()) == [
+        "drift-report.json", "drift-report.md", "junit.xml"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
-import signal
+import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, Protocol, TextIO
+from typing import Any, NoReturn, Protocol, TextIO
 
 from ghl_contract import __version__
 from ghl_contract.errors import UsageError
@@ -94,12 +94,40 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         return 130
 
 
+class _QuietOnceClosed:
+    """Standard output that goes to /dev/null once its reader has gone (`ghl-contract run |
+    head`): the command still finishes (its reports written, its exit code right) with no
+    traceback for the lines nobody reads."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._silence()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._silence()
+
+    def _silence(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # the final flush at exit lands there too
+        os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main() -> None:
-    if hasattr(signal, "SIGPIPE"):
-        # `ghl-contract run | head`: end quietly when the reader goes, as a shell tool does,
-        # rather than with a traceback for every line still to print.
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    code = run(sys.argv[1:], sys.stdout, sys.stderr)
+    stdout: Any = _QuietOnceClosed(sys.stdout)
+    code = run(sys.argv[1:], stdout, sys.stderr)
+    stdout.flush()
     # The process ends here: frozen, its objects are left to the operating system instead of
     # one last collection over all of them (a tenth of a second after a contract run).
     gc.freeze()
