@@ -100,7 +100,8 @@ def test_usage_mistake_is_one_sentence_and_exit_2(args: tuple[str, ...], named: 
 
 
 def test_a_token_no_header_can_carry_is_refused_without_being_shown(tmp_path: Path) -> None:
-    run = run_suite("--token", "s3cret\nvalue", report_dir=tmp_path / "reports")
+    run = run_suite("--base-url", "http://127.0.0.1:9", "--token", "s3cret\nvalue",
+                    "--location-id", "l", "--estimate-id", "e", report_dir=tmp_path / "reports")
     assert run.code == 2
     assert run.stderr.strip() == ("error: --token is not a Bearer token: letters, digits and "
                                   "-._~+/ only, with = at the end at most.")

@@ -4,6 +4,7 @@ the hand-picked negative cases (data with its own schema) and the run settings i
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -222,6 +223,29 @@ def test_negative_json_bodies_break_the_request_schema() -> None:
 def test_contradicting_settings_are_a_usage_error(values: dict[str, str], named: str) -> None:
     with pytest.raises(UsageError, match=named):
         RunSettings.from_values(values, environ={})
+
+
+@pytest.mark.parametrize(("environ", "sentence"), [
+    pytest.param({"GHL_MAX_WRITES": "-1"}, "GHL_MAX_WRITES must be 0 or more, not -1.",
+                 id="writes"),
+    pytest.param({"GHL_REQUEST_TIMEOUT": "nan"}, "GHL_REQUEST_TIMEOUT 'nan' is not a finite",
+                 id="timeout"),
+    pytest.param({"GHL_RATE_LIMIT": "5"}, "GHL_RATE_LIMIT '5' is not of the form", id="rate"),
+    pytest.param({"GHL_API_VERSION": "a b"}, "GHL_API_VERSION 'a b' has a character",
+                 id="version"),
+])
+def test_a_mistake_in_the_environment_is_named_by_its_variable(environ: dict[str, str],
+                                                              sentence: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(sentence)):
+        RunSettings.from_values({}, environ=environ)
+
+
+def test_a_token_left_in_the_environment_does_not_stop_a_mock_run() -> None:
+    # Only a live run sends it; GHL_TOKEN may stay set for another job.
+    assert RunSettings.from_values({}, environ={"GHL_TOKEN": "not a token"}).live is False
+    with pytest.raises(UsageError, match="GHL_TOKEN is not a Bearer token"):
+        RunSettings.from_values({"base_url": "http://127.0.0.1:9"}, environ={
+            "GHL_TOKEN": "not a token", "GHL_LOCATION_ID": "l", "GHL_ESTIMATE_ID": "e"})
 
 
 def test_suite_settings_come_from_the_environment() -> None:

@@ -78,15 +78,15 @@ _TRUE = {"1", "true", "yes", "on"}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 
 
-def parse_rate(text: str) -> tuple[int, float]:
-    """`"25/10s"` -> (25 requests, 10.0 seconds)."""
+def parse_rate(text: str, name: str = "--rate-limit") -> tuple[int, float]:
+    """`"25/10s"` -> (25 requests, 10.0 seconds); `name`: the option or variable it came from."""
     match = _RATE.match(text)
     if not match or int(match.group(1)) < 1:
-        raise UsageError(f"--rate-limit {text!r} is not of the form N/10s (requests per period).")
+        raise UsageError(f"{name} {text!r} is not of the form N/10s (requests per period).")
     count, period, unit = int(match.group(1)), float(match.group(2)), match.group(3) or "s"
     seconds = period / 1000 if unit == "ms" else period * 60 if unit == "m" else period
     if seconds <= 0:
-        raise UsageError(f"--rate-limit {text!r} has an empty period.")
+        raise UsageError(f"{name} {text!r} has an empty period.")
     return count, seconds
 
 
@@ -170,13 +170,17 @@ class RunSettings:
         """Options (by dest) override environment variables, which override defaults."""
         environ = os.environ if environ is None else environ
         raw: dict[str, str | bool | None] = {}
+        named: dict[str, str] = {}  # each value's source, as a message names it: flag or variable
         for option in OPTIONS:
             value = values.get(option.dest)
+            named[option.dest] = option.flag
             if isinstance(value, str) and not value.strip():
                 # `--base-url "$URL"` with URL unset: not a run against the embedded mock.
                 raise UsageError(f"{option.flag} is empty; give it a value or leave it out.")
             if value in (None, False):
                 env = environ.get(option.env)
+                if env not in (None, ""):
+                    named[option.dest] = option.env
                 if option.is_flag:
                     value = env is not None and env.strip().lower() in _TRUE
                 else:
@@ -191,20 +195,23 @@ class RunSettings:
             other_estimate_id=str(raw["other_estimate_id"]) if raw["other_estimate_id"] else None,
             api_version=str(raw["api_version"]),
             compare_version=str(raw["compare_version"]) if raw["compare_version"] else None,
-            max_examples=(int(_positive("--max-examples", str(raw["max_examples"]), int))
+            max_examples=(int(_positive(named["max_examples"], str(raw["max_examples"]), int))
                           if raw["max_examples"] else None),
             report_dir=Path(str(raw["report_dir"])) if raw["report_dir"] else None,
             strict_drift=bool(raw["strict_drift"]),
             allow_writes=bool(raw["allow_writes"]),
-            max_writes=int(_positive("--max-writes", str(raw["max_writes"]), int, zero=True)),
-            rate_limit=parse_rate(str(raw["rate_limit"])) if raw["rate_limit"] else None,
-            request_timeout=_positive("--request-timeout", str(raw["request_timeout"]), float),
-            run_timeout=_positive("--run-timeout", str(raw["run_timeout"]), float),
+            max_writes=int(_positive(named["max_writes"], str(raw["max_writes"]), int,
+                                     zero=True)),
+            rate_limit=(parse_rate(str(raw["rate_limit"]), named["rate_limit"])
+                        if raw["rate_limit"] else None),
+            request_timeout=_positive(named["request_timeout"], str(raw["request_timeout"]),
+                                      float),
+            run_timeout=_positive(named["run_timeout"], str(raw["run_timeout"]), float),
             record_dir=Path(str(raw["record"])) if raw["record"] else None,
             mock_drift=str(raw["mock_drift"]) if raw["mock_drift"] else None,
             mock_fault=str(raw["mock_fault"]) if raw["mock_fault"] else None,
         )
-        settings.validate()
+        settings.validate(named)
         given = [option.flag for option in OPTIONS
                  if option.dest in _LIVE_ONLY and values.get(option.dest) not in (None, False)]
         if given and not settings.live:
@@ -216,13 +223,21 @@ class RunSettings:
                              f"--base-url, or leave {'them' if several else 'it'} out).")
         return settings
 
-    def validate(self) -> None:
-        _header_value("--token", self.token, _TOKEN68, shown=False)
-        for flag, version in (("--api-version", self.api_version),
-                              ("--compare-version", self.compare_version)):
+    def validate(self, named: Mapping[str, str] | None = None) -> None:
+        """Raise a UsageError for a value no run can use; `named`: where each value came from
+        (a flag or an environment variable, for the message), the flags by default."""
+        named = named or {}
+        # The token is only sent to a live URL: one left in the environment for other jobs does
+        # not stop a run against the embedded mock.
+        _header_value(named.get("token", "--token"), self.token if self.live else None,
+                      _TOKEN68, shown=False)
+        for dest, version in (("api_version", self.api_version),
+                              ("compare_version", self.compare_version)):
+            flag = named.get(dest, f"--{dest.replace('_', '-')}")
             _header_value(flag, version, _HEADER_VALUE, shown=True)
         if self.base_url is not None and not is_http_url(self.base_url):
-            raise UsageError(f"--base-url {self.base_url!r} is not an http(s) URL.")
+            raise UsageError(f"{named.get('base_url', '--base-url')} {self.base_url!r} is not "
+                             "an http(s) URL.")
         if self.live and (self.mock_drift or self.mock_fault):
             flag = "--mock-drift" if self.mock_drift else "--mock-fault"
             raise UsageError(f"{flag} applies to the embedded mock only; drop it or --base-url.")
