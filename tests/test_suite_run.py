@@ -82,6 +82,7 @@ def test_live_url_without_a_token_stops_before_any_request(tmp_path: Path) -> No
     pytest.param(("--base-url", ""), "--base-url is empty", id="empty-base-url"),
     pytest.param(("--api-version", " "), "--api-version is empty", id="empty-version"),
     pytest.param(("--request-timeout", "nan"), "is not a finite number", id="nan-timeout"),
+    pytest.param(("--max-examples", "1001"), "more than the 1000 cases", id="too-many-cases"),
     pytest.param(("--token", "t0ken-value", "--estimate-id", "e"),
                  "--token, --estimate-id apply to a run against --base-url", id="live-only"),
     pytest.param(("--max-writes", "-1"), "--max-writes must be 0 or more", id="negative-writes"),

@@ -51,7 +51,8 @@ OPTIONS: tuple[Option, ...] = (
            "Also send the documented request with this Version header and report where the two "
            "answers differ in shape."),
     Option("--max-examples", "GHL_MAX_EXAMPLES", None,
-           "Generated cases per property test (default: the Hypothesis profile's)."),
+           "Generated cases per generated test (default: the Hypothesis profile's, 25; at most "
+           "1000)."),
     Option("--report-dir", "GHL_REPORT_DIR", None,
            "Write junit.xml, drift-report.json and drift-report.md here."),
     Option("--strict-drift", "GHL_STRICT_DRIFT", None,
@@ -111,6 +112,19 @@ _HTTP_URL = re.compile(r"https?://[^/\s]+(/\S*)?")
 def is_http_url(text: str) -> bool:
     """Whether `text` is an absolute http(s) URL with a host and no whitespace."""
     return _HTTP_URL.fullmatch(text) is not None
+
+
+# Cases per generated test at most: each is a request (a write, live), drawn before the test
+# sends any (about 10 ms each for the invalid ones), so a run stays within minutes.
+MAX_EXAMPLES = 1000
+
+
+def _examples(name: str, text: str) -> int:
+    count = int(_positive(name, text, int))
+    if count > MAX_EXAMPLES:
+        raise UsageError(f"{name} {count} is more than the {MAX_EXAMPLES} cases a generated test "
+                         "sends at most (each is a request, and live a write).")
+    return count
 
 
 # What an HTTP header value can carry, and a Bearer token is made of (RFC 6750's token68): a
@@ -195,7 +209,7 @@ class RunSettings:
             other_estimate_id=str(raw["other_estimate_id"]) if raw["other_estimate_id"] else None,
             api_version=str(raw["api_version"]),
             compare_version=str(raw["compare_version"]) if raw["compare_version"] else None,
-            max_examples=(int(_positive(named["max_examples"], str(raw["max_examples"]), int))
+            max_examples=(_examples(named["max_examples"], str(raw["max_examples"]))
                           if raw["max_examples"] else None),
             report_dir=Path(str(raw["report_dir"])) if raw["report_dir"] else None,
             strict_drift=bool(raw["strict_drift"]),
