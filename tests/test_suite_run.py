@@ -322,3 +322,14 @@ def test_a_reader_that_goes_away_leaves_the_reports_and_the_exit_code(tmp_path: 
     assert "BrokenPipe" not in errors
     assert sorted(path.name for path in reports.iterdir()) == [
         "drift-report.json", "drift-report.md", "junit.xml"]
+
+
+def test_a_drift_no_selected_test_reached_is_said(tmp_path: Path) -> None:
+    # The drift changes 422 answers; the invariant tests only ever get 200s.
+    run = run_suite(*QUICK, "-k", "invariant", "--mock-drift", "error-message-string",
+                    report_dir=tmp_path / "reports")
+    assert run.code == 0, run.output
+    note = ("The drift profile error-message-string changed no answer: no selected test received "
+            "a 422 answer, so this run says nothing about it.")
+    assert note in run.report()["notes"]
+    assert note in run.stdout

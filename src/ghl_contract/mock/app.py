@@ -159,6 +159,7 @@ class MockApp:
         self.seed = load_seed() if seed is None else seed
         self.store = Store(self.seed)
         self.drift = _profile(DRIFT_PROFILES, drift, "drift")
+        self.drifted = 0  # answers the drift profile changed (none: no request reached it)
         self.fault = _profile(FAULT_PROFILES, fault, "fault")
         self.limiter = RateLimiter(*rate_limit)
         self.fault_delay = fault_delay
@@ -253,6 +254,8 @@ class MockApp:
         drift = self.drift
         if drift is not None and answer.status != drift.status:
             drift = None  # a drift changes the responses of its status only
+        if drift is not None:
+            self.drifted += 1
         if drift is not None and drift.change is not None:
             answer.body = orjson.dumps(drift.apply(orjson.loads(answer.body)))
         if drift is None or not drift.drops_rate_limit_headers:

@@ -113,6 +113,9 @@ class RunContext:
         """Take the client's outcome (invoices, counts) before it closes."""
         self.created = self.client.created_invoices
         self.stats = self.client.stats
+        unexercised = self.target.unexercised_drift()
+        if unexercised:
+            self.notes.append(unexercised)
 
     def documented_request(self) -> dict[str, Any]:
         """The documented request body, its altId the run's location."""

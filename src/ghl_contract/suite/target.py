@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ghl_contract.errors import UsageError
 from ghl_contract.settings import RunSettings
+
+if TYPE_CHECKING:
+    from ghl_contract.mock.app import MockApp
 
 # The embedded mock is the suite's own target, not a model of a sandbox's quota: its burst limit
 # is set high enough that a run is never throttled (the mock's own tests cover its 429s).
@@ -32,6 +36,15 @@ class Target:
     embedded: bool
     description: str
     secrets: tuple[str, ...]  # every token to keep out of output and reports
+    mock: MockApp | None = field(default=None, repr=False, compare=False)  # the embedded one
+
+    def unexercised_drift(self) -> str | None:
+        """A note when the embedded mock's drift profile changed no answer of the run."""
+        drift = self.mock.drift if self.mock is not None else None
+        if drift is None or self.mock is None or self.mock.drifted:
+            return None
+        return (f"The drift profile {drift.name} changed no answer: no selected test received a "
+                f"{drift.status} answer, so this run says nothing about it.")
 
     @property
     def estimate_id(self) -> str:
@@ -121,4 +134,5 @@ def open_target(settings: RunSettings) -> Iterator[Target]:
             description=f"the embedded mock at {running.url}"
                         + (f" ({', '.join(profiles)})" if profiles else ""),
             secrets=tuple(location.token for location in seed.locations),
+            mock=app,
         )
