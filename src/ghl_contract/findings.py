@@ -88,11 +88,7 @@ def pointer(path: Any) -> str:
 
 def pointer_within(at: str, pattern: str) -> bool:
     """Whether pointer `at` is `pattern` or inside it; `*` in the pattern is any array index."""
-    parts, wanted = at.split("/"), pattern.split("/")
-    if len(parts) < len(wanted):
-        return False
-    return all(w == p or (w == "*" and p.isascii() and p.isdigit())
-               for w, p in zip(wanted, parts, strict=False))
+    return at.count("/") >= pattern.count("/") and pointers_overlap(at, pattern)
 
 
 def pointers_overlap(at: str, pattern: str) -> bool:

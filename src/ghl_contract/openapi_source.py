@@ -26,6 +26,8 @@ import referencing.exceptions
 from referencing import Resource, Specification
 
 from ghl_contract.errors import UsageError
+from ghl_contract.findings import show
+from ghl_contract.schema_findings import json_type
 
 Schema = dict[str, Any]
 
@@ -267,15 +269,9 @@ def load_document(path: Path, refs: Mapping[str, Path] | None = None) -> OpenAPI
 
 def json_kind(value: Any) -> str:
     """`value`'s JSON type with its article, for a sentence: "an array", "a string", "null"."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an array" if isinstance(value, list) else "an object"
+    kind = json_type(value)
+    kind = "number" if kind == "integer" else kind
+    return kind if kind == "null" else f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
 def unknown_operation(operation_id: str, known: Sequence[str], where: str) -> str:
@@ -337,23 +333,18 @@ def _well_formed(schema: Schema, base: str) -> Schema:
     kinds = schema.get("type")
     if kinds is not None and not (isinstance(kinds, str) or (
             isinstance(kinds, list) and all(isinstance(kind, str) for kind in kinds))):
-        raise UsageError(f"A schema in {where} has \"type\": {_brief(kinds)}, which is "
+        raise UsageError(f"A schema in {where} has \"type\": {show(kinds)}, which is "
                          "neither a type name nor a list of them.")
     required = schema.get("required")
     if required is not None and not (
             isinstance(required, list) and all(isinstance(name, str) for name in required)):
-        raise UsageError(f"A schema in {where} has \"required\": {_brief(required)}, which "
+        raise UsageError(f"A schema in {where} has \"required\": {show(required)}, which "
                          "is not a list of field names.")
     properties = schema.get("properties")
     if properties is not None and not isinstance(properties, Mapping):
-        raise UsageError(f"A schema in {where} has \"properties\": {_brief(properties)}, "
+        raise UsageError(f"A schema in {where} has \"properties\": {show(properties)}, "
                          "which is not a JSON object.")
     return schema
-
-
-def _brief(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def normalise(schema: Schema) -> Schema:

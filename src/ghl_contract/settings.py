@@ -237,21 +237,16 @@ class RunSettings:
                              f"--base-url, or leave {'them' if several else 'it'} out).")
         return settings
 
-    def validate(self, named: Mapping[str, str] | None = None) -> None:
+    def validate(self, named: Mapping[str, str]) -> None:
         """Raise a UsageError for a value no run can use; `named`: where each value came from
-        (a flag or an environment variable, for the message), the flags by default."""
-        named = named or {}
+        (its flag or its environment variable, by dest), for the message."""
         # The token is only sent to a live URL: one left in the environment for other jobs does
         # not stop a run against the embedded mock.
-        _header_value(named.get("token", "--token"), self.token if self.live else None,
-                      _TOKEN68, shown=False)
-        for dest, version in (("api_version", self.api_version),
-                              ("compare_version", self.compare_version)):
-            flag = named.get(dest, f"--{dest.replace('_', '-')}")
-            _header_value(flag, version, _HEADER_VALUE, shown=True)
+        _header_value(named["token"], self.token if self.live else None, _TOKEN68, shown=False)
+        _header_value(named["api_version"], self.api_version, _HEADER_VALUE, shown=True)
+        _header_value(named["compare_version"], self.compare_version, _HEADER_VALUE, shown=True)
         if self.base_url is not None and not is_http_url(self.base_url):
-            raise UsageError(f"{named.get('base_url', '--base-url')} {self.base_url!r} is not "
-                             "an http(s) URL.")
+            raise UsageError(f"{named['base_url']} {self.base_url!r} is not an http(s) URL.")
         if self.live and (self.mock_drift or self.mock_fault):
             flag = "--mock-drift" if self.mock_drift else "--mock-fault"
             raise UsageError(f"{flag} applies to the embedded mock only; drop it or --base-url.")

@@ -40,9 +40,9 @@ class Target:
 
     def unexercised_drift(self) -> str | None:
         """A note when the embedded mock's drift profile changed no answer of the run."""
-        drift = self.mock.drift if self.mock is not None else None
-        if drift is None or self.mock is None or self.mock.drifted:
+        if self.mock is None or self.mock.drift is None or self.mock.drifted:
             return None
+        drift = self.mock.drift
         return (f"The drift profile {drift.name} changed no answer: no selected test received a "
                 f"{drift.status} answer, so this run says nothing about it.")
 

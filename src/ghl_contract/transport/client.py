@@ -84,7 +84,8 @@ class Exchange:
     created_invoice: CreatedInvoice | None = None
 
     def json(self) -> Any:
-        """The parsed body; only call it when `faults` is empty."""
+        """The parsed body; only call it when the body is JSON (no fault, or wrong-content-type
+        alone)."""
         return orjson.loads(self.response_body)
 
 

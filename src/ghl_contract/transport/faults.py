@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 
-from ghl_contract.checker import body_faults
+from ghl_contract.checker import NOT_JSON, body_faults
 from ghl_contract.findings import Finding
 from ghl_contract.rules import severity
 
@@ -54,14 +54,13 @@ def classify_response(status: int, headers: Mapping[str, str], body: bytes) -> l
     `checker.body_faults` judges it (the one rule for `check` and a run); [] when it is JSON,
     as JSON. Whether the status is the expected one is the suite's concern (`unexpected-status`).
     """
-    parsed, _ = parse(body) if body.strip() else (None, False)
-    trace = trace_id(headers, body, parsed)
+    found, payload = body_faults(body, headers.get("content-type", ""), status=status)
+    trace = trace_id(headers, body, None if payload is NOT_JSON else payload)
     if status >= 500:
         return [finding("server-error", f"The server answered {status}.", status=status,
                         trace_id=trace)]
     if not body.strip() and status in _NO_BODY_STATUSES:
         return []
-    found, _ = body_faults(body, headers.get("content-type", ""), status=status)
     return [replace(f, trace_id=trace) for f in found]
 
 
