@@ -12,16 +12,15 @@ import pytest
 from ghl_contract.resources import example_path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+VENDOR = ROOT / "tests" / "data" / "vendor-openapi"
 
 
 @pytest.fixture(scope="session")
 def vendor_dir() -> Path:
-    """HighLevel's published OpenAPI files, read in place from ../shared (never copied here)."""
-    path = SHARED / "vendor-openapi"
-    if not (path / "invoices.json").is_file():
-        pytest.fail(f"The vendor OpenAPI files are missing: expected {path}/invoices.json.")
-    return path
+    """HighLevel's published OpenAPI files (CC0), copied into tests/data (see SOURCES.md there)."""
+    if not (VENDOR / "invoices.json").is_file():
+        pytest.fail(f"The vendor OpenAPI files are missing: expected {VENDOR}/invoices.json.")
+    return VENDOR
 
 
 @pytest.fixture(scope="session")
