@@ -40,7 +40,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from ghl_contract.checker import check_payload
+from ghl_contract.judge import check_payload
 from ghl_contract.mock import load_seed
 from ghl_contract.resources import example_path
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ghl_contract.findings import Finding
+from ghl_contract.judge import expect
+from ghl_contract.registry import pinned
 from ghl_contract.resources import example_path
+from ghl_contract.suite.examine import Examiner
+from ghl_contract.transport import Exchange
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "tests" / "data" / "vendor-openapi"
@@ -51,3 +57,22 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("GHL_") or name == "GITHUB_STEP_SUMMARY":
             monkeypatch.delenv(name)
+
+
+# What an answer can do wrong as a whole (besides its body's shape): the transport's faults, then
+# the judge's verdict on the body as it travelled.
+ANSWER_RULES = frozenset({"server-error", "not-json", "truncated-json", "wrong-content-type",
+                          "empty-body", "timeout", "connection-error", "outcome-unknown",
+                          "rate-limited"})
+
+
+@pytest.fixture
+def answer_faults() -> Callable[[Exchange], list[Finding]]:
+    """What a run finds wrong with an answer as a whole: the transport's faults, or the judge's
+    verdict on the body as it travelled (any status expected: only the answer is looked at)."""
+    def faults(exchange: Exchange) -> list[Finding]:
+        found = Examiner().examine(exchange, expect(range(100, 600)),
+                                   operation=pinned().manifest.primary, request=None, path={},
+                                   source="t")
+        return [f for f in found if f.rule in ANSWER_RULES]
+    return faults

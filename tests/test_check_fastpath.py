@@ -1,4 +1,4 @@
-"""The float shortcut of the payload invariants never changes a verdict of the Decimal rule."""
+"""The float shortcuts of the payload invariants never change a verdict of the Decimal rule."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ghl_contract import invariants
-from ghl_contract.invariants import response_findings
+from ghl_contract import money as money_rule
+from ghl_contract.findings import Finding
+from ghl_contract.invariants import Facts, check_all, locate
 from ghl_contract.money import invoice_total
 
 money = st.decimals(min_value=0, max_value=100_000, places=2).map(float)
@@ -45,6 +47,12 @@ def _invoice(lines: list[dict[str, Any]], discount: dict[str, Any] | None, total
     return {"invoice": invoice, "estimate": {"currency": "USD"}}
 
 
+def response_findings(payload: dict[str, Any]) -> list[Finding]:
+    """The payload invariants of a conversion's answer (its invoice and estimate)."""
+    objects = locate(payload, {"invoice": "/invoice", "estimate": "/estimate"})
+    return check_all(Facts(objects), exchange=False)
+
+
 def _verdicts(payload: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [(f.pointer, f.rule, f.message, f.expected, f.actual)
             for f in response_findings(payload)]
@@ -59,7 +67,7 @@ def test_float_shortcut_agrees_with_the_decimal_rule(
     payload = _invoice(lines, discount, total_noise, paid_share, due_noise)
     with_shortcut = _verdicts(payload)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(invariants, "float_total", lambda *_: None)
+        patch.setattr(money_rule, "float_total", lambda *_: None)
         patch.setattr(invariants, "DUE_MARGIN", -1.0)  # no difference is ever within it
         decimal_only = _verdicts(payload)
     assert with_shortcut == decimal_only

@@ -13,9 +13,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ghl_contract.checker import check_body, check_payload
 from ghl_contract.cli import run
-from ghl_contract.registry import KINDS
+from ghl_contract.judge import check_body, check_payload
 from ghl_contract.resources import example_path
 
 RESPONSE = json.loads(example_path("response-200").read_text(encoding="utf-8"))
@@ -74,7 +73,8 @@ def test_one_replaced_value_is_found_where_it_was_put(path: tuple[Any, ...], val
 
 
 @settings(max_examples=200, deadline=None)
-@given(kind=st.sampled_from(sorted(KINDS)), value=json_values,
+@given(kind=st.sampled_from(["error", "estimate", "invoice", "request", "response"]),
+       value=json_values,
        status=st.sampled_from([None, 200, 400, 401, 403, 404, 422, 429, 418]))
 def test_any_json_of_any_kind_is_judged_without_an_exception(kind: str, value: Any,
                                                              status: int | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ghl_contract.checker import check_payload
+from ghl_contract.judge import check_payload
 
 
 def test_documented_response_has_no_finding(documented_response: dict[str, Any]) -> None:

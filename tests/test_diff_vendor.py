@@ -1,4 +1,4 @@
-"""`ghl-contract diff` over HighLevel's published OpenAPI files (copies in tests/data/vendor-openapi)."""
+"""`ghl-contract diff` over HighLevel's published OpenAPI files (tests/data/vendor-openapi)."""
 
 from __future__ import annotations
 

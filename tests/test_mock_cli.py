@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ghl_contract.checker import check_body
 from ghl_contract.cli import run
+from ghl_contract.judge import check_body
 from ghl_contract.mock import DRIFT_PROFILES, FAULT_PROFILES, load_seed
 from ghl_contract.mock.seed import DEFAULT_SEED
 from ghl_contract.resources import example_path
@@ -127,7 +127,7 @@ def test_serves_the_documented_request_until_interrupted() -> None:
             assert response.status_code == 200
             assert check_body(response.content, status=200,
                               content_type=response.headers["content-type"], request=REQUEST,
-                              estimate_id=DOCUMENTED) == []
+                              path={"estimateId": DOCUMENTED}) == []
             assert len(http.get("/__mock__/invoices").json()) == 1
         process.send_signal(signal.SIGINT)
         assert process.wait(BOUND) == 0

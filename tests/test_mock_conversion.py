@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ghl_contract.checker import check_body
+from ghl_contract.judge import check_body
 from ghl_contract.mock import MockApp, Running, load_seed, serve
 from ghl_contract.mock.derive import ITEM_FIELDS
 from ghl_contract.mock.seed import DEFAULT_SEED
@@ -60,7 +60,7 @@ def test_invoice_is_derived_from_its_estimate(estimate_id: str, client: httpx.Cl
     request = {"altId": HOME.location_id, "altType": "location", "markAsInvoiced": False,
                "version": "v2"}
     assert check_body(response.content, status=200, content_type=response.headers["content-type"],
-                      request=request, estimate_id=estimate_id) == []
+                      request=request, path={"estimateId": estimate_id}) == []
     invoice = response.json()["invoice"]
     assert response.json()["estimate"] == estimate  # markAsInvoiced false leaves it as it was
     total = float(invoice_total(estimate["items"], estimate["discount"]))

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ghl_contract.checker import check_body
+from ghl_contract.judge import check_body
 from ghl_contract.mock import MockApp, Running, load_seed, serve
 from ghl_contract.registry import pinned
 
@@ -106,7 +106,7 @@ def test_valid_request_converts_and_the_answer_holds(client: httpx.Client, body:
     response = _post(client, estimate_id, json.dumps(body).encode(), version)
     assert response.status_code == 200, response.text
     assert check_body(response.content, status=200, content_type=response.headers["content-type"],
-                      request=body, estimate_id=estimate_id) == []
+                      request=body, path={"estimateId": estimate_id}) == []
     assert response.json()["estimate"]["estimateStatus" if body["markAsInvoiced"] else "_id"] == (
         "invoiced" if body["markAsInvoiced"] else estimate_id)
 

@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ghl_contract.checker import check_body
 from ghl_contract.errors import UsageError
+from ghl_contract.judge import check_body
 from ghl_contract.mock import DRIFT_PROFILES, FAULT_PROFILES, MockApp, load_seed, serve
+from ghl_contract.registry import pinned
 from ghl_contract.resources import example_path
 from ghl_contract.rules import RULES, Severity
 from ghl_contract.suite.examine import Examiner, expect
@@ -47,8 +48,9 @@ def _findings(responses: list[httpx.Response], sent: Any) -> list[list[tuple[str
             status=response.status_code,
             response_headers={name.lower(): value for name, value in response.headers.items()},
             response_body=response.content, elapsed=0.0, faults=(), write=True)
-        findings = examiner.examine(exchange, expect([response.status_code]), request=sent,
-                                    estimate_id=DOCUMENTED, source="test")
+        findings = examiner.examine(exchange, expect([response.status_code]),
+                                    operation=pinned().manifest.primary, request=sent,
+                                    path={"estimateId": DOCUMENTED}, source="test")
         found.append([(finding.pointer, finding.rule) for finding in findings])
     return found
 
@@ -78,7 +80,7 @@ def test_body_drift_is_one_finding_of_the_body_checker(name: str) -> None:
         response = http.post(PATH, headers=HEADERS, json=sent)
     found = check_body(response.content, "response" if response.status_code == 200 else "error",
                        status=response.status_code, content_type=response.headers["content-type"],
-                       request=sent, estimate_id=DOCUMENTED)
+                       request=sent, path={"estimateId": DOCUMENTED})
     assert [(finding.pointer, finding.rule) for finding in found] == \
         [(profile.pointer, profile.rule)]
 

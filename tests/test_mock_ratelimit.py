@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ghl_contract.checker import check_body
+from ghl_contract.judge import check_body
 from ghl_contract.mock import MockApp, Running, load_seed, serve
 from ghl_contract.mock.ratelimit import DAILY_LIMIT, RateLimiter
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ghl_contract.checker import check_body
+from ghl_contract.judge import check_body
 from ghl_contract.mock import MockApp, Running, load_seed, serve
 from ghl_contract.resources import example_path
 
@@ -69,7 +69,7 @@ def test_request_case(case: dict[str, Any], client: httpx.Client) -> None:
         request = json.loads(content)
         assert check_body(response.content, status=200,
                           content_type=response.headers["content-type"], request=request,
-                          estimate_id=estimate_id) == []
+                          path={"estimateId": estimate_id}) == []
         assert body["estimate"]["_id"] == estimate_id
     else:
         assert check_body(response.content, "error", status=case["status"],

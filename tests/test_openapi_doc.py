@@ -60,7 +60,7 @@ def test_document_describes_the_operation(document: dict[str, Any]) -> None:
     assert parameters[("path", "estimateId")]["required"] is True
     bearer = document["components"]["securitySchemes"]["bearer"]
     assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
-    assert post["security"] == [{"bearer": []}]
+    assert post["security"] == [{"bearer": ["invoices/estimate.write"]}]
     assert post["requestBody"]["content"]["application/json"]["example"] == _documented("request")
     assert post["responses"]["200"]["content"]["application/json"]["example"] == _documented(
         "response-200")
@@ -113,7 +113,7 @@ def test_schemathesis_finds_the_operation(operation: Any) -> None:
 
 def test_schemathesis_generates_requests_the_contract_accepts(operation: Any) -> None:
     body = pinned().validator("request.json")
-    path = pinned().validator("path-parameters.json")
+    path = pinned().parameters_validator(pinned().manifest.primary, "path")
     seen: list[Any] = []
 
     @settings(max_examples=25, database=None, deadline=None,

@@ -147,5 +147,5 @@ def test_invalid_cases_point_into_their_data() -> None:
 
 @pytest.mark.parametrize("name", sorted(pinned().documents))
 def test_every_schema_has_valid_and_invalid_cases(name: str) -> None:
-    outcomes = {case.valid for case in CASES if case.schema == name}
+    outcomes = {case.valid for case in CASES if case.schema.partition("#")[0] == name}
     assert outcomes == {True, False}

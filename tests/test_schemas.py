@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from ghl_contract.findings import pointer
-from ghl_contract.registry import BASE_URI, KINDS, pinned
+from ghl_contract.registry import BASE_URI, pinned
 from ghl_contract.resources import schemas_dir
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -77,7 +77,7 @@ def test_schema_has_no_composite_alternatives(name: str) -> None:
 @pytest.mark.parametrize(("kind", "example"), DOCUMENTED)
 def test_documented_payload_is_valid(kind: str, example: str, strict: bool) -> None:
     payload = _read(schemas_dir() / "examples" / f"{example}.json")
-    assert _errors(KINDS[kind], payload, strict=strict) == []
+    assert _errors(pinned().payload_schema(kind), payload, strict=strict) == []
 
 
 @pytest.mark.parametrize("example", ["request", "response-200"])
@@ -111,7 +111,7 @@ def _required_only(schema: dict[str, Any], resolver: Any, value: Any) -> Any:
 def test_documented_payload_without_optional_fields_is_valid(kind: str, example: str,
                                                              strict: bool) -> None:
     registry = pinned()
-    name = KINDS[kind]
+    name = pinned().payload_schema(kind)
     resolver: Any = registry.referencing.resolver(base_uri=registry.uri(name))
     full = _read(schemas_dir() / "examples" / f"{example}.json")
     minimal = _required_only(registry.schema(name), resolver, full)
@@ -147,7 +147,7 @@ def test_decisions_have_one_entry_per_key() -> None:
 def _contract_at(payload: str, where: str) -> dict[str, Any] | None:
     """The contract's schema for a payload pointer ("*" is every item), or None if it has none."""
     registry = pinned()
-    name = KINDS[payload]
+    name = pinned().payload_schema(payload)
     resolver: Any = registry.referencing.resolver(base_uri=registry.uri(name))
     schema: dict[str, Any] = registry.schema(name)
     for token in where.split("/")[1:]:

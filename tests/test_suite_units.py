@@ -5,32 +5,32 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
 import pytest
 
-from ghl_contract.checker import check_body
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Severity, pointers_overlap
+from ghl_contract.judge import check_body, rate_limit_findings
 from ghl_contract.mock.seed import load_seed
 from ghl_contract.mock.store import Store
 from ghl_contract.registry import pinned
 from ghl_contract.resources import contract_tests_dir
 from ghl_contract.settings import RunSettings
-from ghl_contract.suite.examine import REJECTED, SUCCESS, Examiner, rate_limit_findings
+from ghl_contract.suite.examine import REJECTED, SUCCESS, Examiner
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
 from ghl_contract.suite.shapes import shape_differences
 from ghl_contract.transport import Exchange
-from ghl_contract.transport.faults import classify_response
+
+PRIMARY = pinned().manifest.primary
 
 DATA = contract_tests_dir() / "data"
 RATE_HEADERS = {
     "x-ratelimit-limit-daily": "200000", "x-ratelimit-daily-remaining": "199999",
     "x-ratelimit-interval-milliseconds": "10000", "x-ratelimit-max": "100",
-    "x-ratelimit-remaining": "99",
+    "x-ratelimit-remaining": "99", "content-type": "application/json; charset=utf-8",
 }
 
 
@@ -83,8 +83,9 @@ def converted() -> tuple[dict[str, Any], str, dict[str, Any]]:
 def test_a_consistent_conversion_has_no_finding(
         converted: tuple[dict[str, Any], str, dict[str, Any]]) -> None:
     request, estimate_id, body = converted
-    found = Examiner().examine(_exchange(200, body), SUCCESS, request=request,
-                               estimate_id=estimate_id, source="t")
+    found = Examiner().examine(_exchange(200, body), SUCCESS, operation=PRIMARY,
+                                   request=request,
+                               path={"estimateId": estimate_id}, source="t")
     assert found == []
 
 
@@ -92,8 +93,9 @@ def test_a_broken_invariant_is_found_with_its_rule(
         converted: tuple[dict[str, Any], str, dict[str, Any]]) -> None:
     request, estimate_id, body = converted
     body["invoice"]["altId"] = "someone-else"
-    [finding] = Examiner().examine(_exchange(200, body), SUCCESS, request=request,
-                                   estimate_id=estimate_id, source="t")
+    [finding] = Examiner().examine(_exchange(200, body), SUCCESS, operation=PRIMARY,
+                                   request=request,
+                                   path={"estimateId": estimate_id}, source="t")
     assert (finding.rule, finding.pointer, finding.source) == ("alt-id-mismatch", "/invoice/altId",
                                                                "t")
 
@@ -104,11 +106,11 @@ def test_json_under_another_content_type_is_judged_as_check_judges_it(
     body["invoice"]["amountDue"] = "0"
     headers = {**RATE_HEADERS, "content-type": "text/plain"}
     exchange = _exchange(200, body, headers=headers)
-    faults = tuple(classify_response(200, headers, exchange.response_body))
-    found = Examiner().examine(replace(exchange, faults=faults), SUCCESS, request=request,
-                               estimate_id=estimate_id, source="t")
+    found = Examiner().examine(exchange, SUCCESS, operation=PRIMARY, request=request,
+                               path={"estimateId": estimate_id}, source="t")
     checked = check_body(exchange.response_body, source="t", status=200,
-                         content_type="text/plain", request=request, estimate_id=estimate_id)
+                         content_type="text/plain", request=request,
+                         path={"estimateId": estimate_id}, expect=SUCCESS)
     assert sorted((f.rule, f.pointer) for f in found) == sorted(
         (f.rule, f.pointer) for f in checked) == [
         ("type-changed", "/invoice/amountDue"), ("wrong-content-type", "")]
@@ -117,16 +119,18 @@ def test_json_under_another_content_type_is_judged_as_check_judges_it(
 def test_an_error_answered_where_200_is_documented_is_an_unexpected_status(
         documented_request: dict[str, Any]) -> None:
     body = {"statusCode": 422, "message": ["altId must be a string"], "error": "Unprocessable"}
-    [finding] = Examiner().examine(_exchange(422, body), SUCCESS, request=documented_request,
-                                   estimate_id="est", source="t")
+    [finding] = Examiner().examine(_exchange(422, body), SUCCESS, operation=PRIMARY,
+                                   request=documented_request, path={"estimateId": "est"},
+                                   source="t")
     assert (finding.rule, finding.pointer, finding.status, finding.source) == (
         "unexpected-status", "", 422, "t")
 
 
 def test_an_error_body_is_checked_against_its_status(documented_request: dict[str, Any]) -> None:
     body = {"statusCode": 422, "message": "one string", "error": "Unprocessable Entity"}
-    [finding] = Examiner().examine(_exchange(422, body), REJECTED, request=documented_request,
-                                   estimate_id="est", source="t")
+    [finding] = Examiner().examine(_exchange(422, body), REJECTED, operation=PRIMARY,
+                                   request=documented_request, path={"estimateId": "est"},
+                                   source="t")
     assert (finding.rule, finding.pointer) == ("type-changed", "/message")
 
 
@@ -136,10 +140,10 @@ def test_a_reused_invoice_number_is_found(
     second = json.loads(json.dumps(body))
     second["invoice"]["_id"] = "another-invoice"
     examine = Examiner().examine
-    assert examine(_exchange(200, body), SUCCESS, request=request, estimate_id=estimate_id,
-                   source="t") == []
-    [finding] = examine(_exchange(200, second), SUCCESS, request=request,
-                        estimate_id=estimate_id, source="t")
+    assert examine(_exchange(200, body), SUCCESS, operation=PRIMARY, request=request,
+                   path={"estimateId": estimate_id}, source="t") == []
+    [finding] = examine(_exchange(200, second), SUCCESS, operation=PRIMARY, request=request,
+                        path={"estimateId": estimate_id}, source="t")
     assert (finding.rule, finding.pointer) == ("invoice-number-reused", "/invoice/invoiceNumber")
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from ghl_contract.findings import Finding
 from ghl_contract.mock.app import MockApp
 from ghl_contract.mock.profiles import FAULT_PROFILES
 from ghl_contract.mock.seed import load_seed
 from ghl_contract.mock.server import serve
-from ghl_contract.transport import Client, WriteSkipped
+from ghl_contract.transport import Client, Exchange, WriteSkipped
 from ghl_contract.transport.testing import live_settings
 
 SEED = load_seed()
@@ -73,19 +75,22 @@ def test_the_mocks_429s_are_waited_out_without_duplicates(
     assert elapsed < 10.0
 
 
-# What the client reports for a write under each of the mock's fault profiles: the profile's
-# rule, except that a write left without any answer is `outcome-unknown`.
+# What a run finds for a write under each of the mock's fault profiles (the transport's fault, or
+# the judge's verdict on the answer): the profile's rule, except that a write left without any
+# answer is `outcome-unknown`.
 FOR_A_WRITE = {name: "outcome-unknown" if name == "slow" else profile.rule
                for name, profile in FAULT_PROFILES.items()}
 
 
 @pytest.mark.parametrize("name", sorted(FOR_A_WRITE))
-def test_fault_profile_becomes_its_finding(name: str, documented_request: dict[str, Any]) -> None:
+def test_fault_profile_becomes_its_finding(
+        name: str, documented_request: dict[str, Any],
+        answer_faults: Callable[[Exchange], list[Finding]]) -> None:
     app = MockApp(SEED, fault=name, fault_delay=1.0)
     with serve(app) as mock, _live(mock.url, allow_writes=True, request_timeout=0.3) as client:
         started = time.monotonic()
         exchange = client.send(ESTIMATE_ID, documented_request)
         elapsed = time.monotonic() - started
-    assert [fault.rule for fault in exchange.faults] == [FOR_A_WRITE[name]]
+    assert [fault.rule for fault in answer_faults(exchange)] == [FOR_A_WRITE[name]]
     assert exchange.attempts == 1
     assert elapsed < 5.0

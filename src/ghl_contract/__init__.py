@@ -1,4 +1,4 @@
-"""Contract tests and drift reports for HighLevel's create-invoice-from-estimate endpoint."""
+"""Contract tests and drift reports for HighLevel's estimate-to-invoice API (LeadConnector)."""
 
 from __future__ import annotations
 

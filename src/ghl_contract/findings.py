@@ -27,6 +27,9 @@ class Finding:
     source: str | None = None  # file:line, HAR entry, or the test that saw it
     status: int | None = None  # HTTP status, when the payload came from a response
     trace_id: str | None = None  # HighLevel's traceId, when the response carried one
+    operation: str | None = None  # the manifest's operation id, when the payload had one
+    curl: str | None = None  # a command that sends the request again (token as $GHL_TOKEN)
+    server_message: str | None = None  # the server's own `message`, redacted and shortened
 
     @property
     def breaking(self) -> bool:
@@ -97,6 +100,26 @@ def pointers_overlap(at: str, pattern: str) -> bool:
     parts, wanted = at.split("/"), pattern.split("/")
     return all(w == p or (w == "*" and p.isascii() and p.isdigit())
                for w, p in zip(wanted, parts, strict=False))
+
+
+_MISSING: Any = object()
+
+
+def value_at(document: Any, at: str, default: Any = None) -> Any:
+    """The value at RFC 6901 pointer `at` in `document`, or `default` where there is none."""
+    value = document
+    for part in at.split("/")[1:] if at else ():
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict):
+            value = value.get(part, _MISSING)
+        elif isinstance(value, list) and part.isascii() and part.isdigit() \
+                and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return default
+        if value is _MISSING:
+            return default
+    return value
 
 
 SHOWN = 60  # longest rendering of a value inside a message

@@ -1,52 +1,89 @@
-"""Semantic invariants no schema can express, each with its stable rule id (see rules.py)."""
+"""Semantic invariants no schema can express: one function per rule, registered with what it reads.
+
+An invariant is about the objects a success body holds (an invoice, an estimate), wherever the
+operation's manifest entry says they are (`objects`: ``"invoice": "/invoice"``), so one rule serves
+every operation whose answer carries that object. Payload invariants need the body alone; exchange
+invariants also need what was sent (the request body or query, the path parameters), and run only
+where that is known (a run, a HAR entry, the proxy), never on a bare payload.
+
+`reads` names the fields each rule reads, inside its objects: a breaking schema finding at or under
+one of them already names the change, so the judge drops the invariant's finding then, and a
+contract test of the rule fails when such a finding leaves it unverifiable.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
 
 from ghl_contract.findings import Finding, show
-from ghl_contract.money import float_total, invoice_total, plain_number, to_cents
-from ghl_contract.rules import severity
+from ghl_contract.money import TOLERANCE, to_cents, total_verdict
+from ghl_contract.operations import Operation
+from ghl_contract.rules import finding
 
-# Totals may differ by a cent from either rounding of the rule (money.py): the sum, or each line.
-TOLERANCE = Decimal("0.01")
-
-# The float shortcut, taken only where the Decimal rule cannot find a mismatch. Rounding a value
-# half-up to the cent moves it by at most 0.005, and two values whose difference stays under 0.02
-# after rounding differ by at most TOLERANCE (in whole cents). A float total within TOTAL_MARGIN of
-# the stated one is at most 0.0094 from the Decimal total (money.FLOAT_LIMIT), hence under 0.02
-# after rounding both. amountDue within DUE_MARGIN of total - amountPaid: 0.004 + 3 * 0.005 < 0.02.
-TOTAL_MARGIN = 0.009
+# amountDue within this of total - amountPaid in floats is within TOLERANCE in whole cents:
+# 0.004 + 3 * 0.005 (rounding each of three values half-up to the cent) < 0.02.
 DUE_MARGIN = 0.004
 
-# The payload fields each invariant reads. A breaking schema finding at or under one of them already
-# names the change, so the checker drops the invariant's finding then (`*` is any array index).
-INPUTS: Mapping[str, tuple[str, ...]] = {
-    "amount-due-mismatch": ("/invoice/total", "/invoice/amountPaid", "/invoice/amountDue"),
-    "total-mismatch": (
-        "/invoice/total", "/invoice/discount", "/invoice/invoiceItems/*/amount",
-        "/invoice/invoiceItems/*/qty", "/invoice/invoiceItems/*/taxes",
-        "/invoice/invoiceItems/*/taxInclusive", "/invoice/invoiceItems/*/productId",
-    ),
-    "currency-mismatch": ("/invoice/currency", "/estimate/currency"),
-    "alt-id-mismatch": ("/invoice/altId",),
-    "alt-type-mismatch": ("/invoice/altType",),
-    "status-not-draft": ("/invoice/status",),
-    "estimate-mismatch": ("/estimate/_id",),
-    "items-mismatch": (
-        "/invoice/invoiceItems/*/name", "/invoice/invoiceItems/*/qty",
-        "/invoice/invoiceItems/*/amount", "/estimate/items/*/name", "/estimate/items/*/qty",
-        "/estimate/items/*/amount",
-    ),
-}
+
+@dataclass(frozen=True)
+class Facts:
+    """What an invariant looks at: the body's objects, and what was sent when it is known."""
+
+    objects: Mapping[str, tuple[str, Any]]  # kind -> (its pointer in the body, its value)
+    request: Mapping[str, Any] | None = None  # the fields sent: the JSON body, or the query
+    path: Mapping[str, str] | None = None  # the path parameters
+    creates: str | None = None  # what the operation creates ("invoice"), if anything
+
+    def at(self, kind: str, inner: str) -> str:
+        """The pointer, in the body, of `inner` inside the object `kind`."""
+        return self.objects[kind][0] + inner
+
+    def value(self, kind: str) -> Any:
+        return self.objects[kind][1]
 
 
-def _finding(rule: str, at: str, message: str, expected: Any, actual: Any,
-             source: str | None) -> Finding:
-    return Finding(at, rule, severity(rule), message, expected, actual, source)
+Check = Callable[[Facts], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class Invariant:
+    rule: str
+    objects: tuple[str, ...]  # the object kinds it needs, each present once in the body
+    reads: tuple[tuple[str, str], ...]  # (object kind, pointer inside it) of every field it reads
+    exchange: bool  # needs what was sent
+    check: Check
+    path: str | None = None  # the path parameter it compares with, when it needs one
+    creates: str | None = None  # what the operation must create for it to apply
+
+    def applies(self, operation: Operation) -> bool:
+        """Whether `operation`'s success body and request can ever break it."""
+        objects = operation.success.objects
+        return (all(kind in objects and "*" not in objects[kind] for kind in self.objects)
+                and (self.path is None or self.path in operation.path_names)
+                and (self.creates is None or (operation.creates is not None
+                                              and operation.creates.object == self.creates)))
+
+
+REGISTRY: list[Invariant] = []
+
+
+def invariant(rule: str, *, objects: tuple[str, ...], reads: tuple[tuple[str, str], ...],
+              exchange: bool = False, path: str | None = None,
+              creates: str | None = None) -> Callable[[Check], Check]:
+    """Register `check` as the invariant `rule` (a code of rules.py)."""
+    def register(check: Check) -> Check:
+        REGISTRY.append(Invariant(rule, objects, reads, exchange, check, path, creates))
+        return check
+    return register
+
+
+def _map(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    # `type(x) is dict` first: what JSON parsers make, without the slower ABC check
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _number(value: Any) -> TypeGuard[int | float]:
@@ -68,115 +105,183 @@ def _shown(amount: Decimal) -> str:
     return text if len(text) <= 24 else f"{amount:.6E}"
 
 
-def _value(amount: Decimal) -> float | str:
+def _expected(amount: Decimal) -> float | str:
     """An amount for a report's `expected`: a JSON number, or its text past a double's range."""
     number = float(amount)
     return number if math.isfinite(number) else str(amount)
 
 
-def response_findings(payload: Any, source: str | None = None) -> list[Finding]:
-    """Invariants that need only a 200 body; parts the schema already flags are skipped.
-
-    Runs on every payload `check` reads: the float shortcut answers for consistent payloads, and
-    the Decimal rule (money.py) decides every other case and words the finding.
-    """
-    # `type(x) is dict` first: what JSON parsers make, without the slower ABC check
-    if type(payload) is not dict and not isinstance(payload, Mapping):
-        return []
-    invoice, estimate = payload.get("invoice"), payload.get("estimate")
-    if type(invoice) is not dict and not isinstance(invoice, Mapping):
-        return []
-    findings: list[Finding] = []
-    total, paid, due = invoice.get("total"), invoice.get("amountPaid"), invoice.get("amountDue")
-    items = invoice.get("invoiceItems")
+def _items_total(invoice: Mapping[str, Any]) -> tuple[Decimal, Decimal] | None:
+    """The total the invoice's items add up to (summed, and rounded line by line) when its stated
+    total disagrees with both; None when it agrees or cannot be computed."""
+    total, items = invoice.get("total"), invoice.get("invoiceItems")
     discount = invoice.get("discount")
-    if type(discount) is not dict and not isinstance(discount, Mapping):
-        discount = None
-    computed: Decimal | None = None
-    if _number(total) and isinstance(items, list) and all(
-            type(i) is dict or isinstance(i, Mapping) for i in items):
-        fast = float_total(items, discount) if plain_number(total) else None
-        if fast is None or abs(fast - total) > TOTAL_MARGIN:
-            try:
-                added_up = invoice_total(items, discount)
-                by_line = invoice_total(items, discount, per_line=True)
-            except (ValueError, ArithmeticError, TypeError, AttributeError):
-                pass  # a malformed item or tax: the schema's finding
-            else:
-                stated = _cents(total)
-                if min(abs(stated - added_up), abs(stated - by_line)) > TOLERANCE:
-                    computed = added_up
-            if computed is not None:
-                also = "" if by_line == computed else f" ({_shown(by_line)} rounding each line)"
-                findings.append(_finding(
-                    "total-mismatch", "/invoice/total",
-                    f"total is {show(total)}, but its items, taxes and discount add up to "
-                    f"{_shown(computed)}{also}.", _value(computed), total, source))
-    settled = (plain_number(total) and plain_number(paid) and plain_number(due)
-               and abs(due - (total - paid)) <= DUE_MARGIN)
-    if not settled and _number(total) and _number(paid) and _number(due):
-        expected_due = _cents(total) - _cents(paid)
-        wrong_due = abs(_cents(due) - expected_due) > TOLERANCE
-        # A total that disagrees with its items is the one change when amountDue agrees with
-        # the items' total instead: one finding (total-mismatch), not two.
-        if wrong_due and computed is not None:
-            wrong_due = abs(_cents(due) - (computed - _cents(paid))) > TOLERANCE
-        if wrong_due:
-            findings.insert(0, _finding(
-                "amount-due-mismatch", "/invoice/amountDue",
-                f"amountDue is {show(due)}, but total {show(total)} minus amountPaid {show(paid)} "
-                f"is {_shown(expected_due)}.", _value(expected_due), due, source))
-    if type(estimate) is dict or isinstance(estimate, Mapping):
-        ours, theirs = invoice.get("currency"), estimate.get("currency")
-        if isinstance(ours, str) and isinstance(theirs, str) and ours != theirs:
-            findings.append(_finding(
-                "currency-mismatch", "/invoice/currency",
-                f"The invoice is in {show(ours)}, but the estimate is in {show(theirs)}.",
-                theirs, ours, source))
-    return findings
+    if not _number(total) or not isinstance(items, list) or not all(_map(i) for i in items):
+        return None
+    return total_verdict(items, discount if _map(discount) else None, total)
+
+
+# --- payload invariants: the body alone -------------------------------------------------------
+
+INVOICE_ITEMS = ("/invoiceItems/*/amount", "/invoiceItems/*/qty", "/invoiceItems/*/taxes",
+                 "/invoiceItems/*/taxInclusive", "/invoiceItems/*/productId")
+
+
+@invariant("amount-due-mismatch", objects=("invoice",),
+           reads=(("invoice", "/total"), ("invoice", "/amountPaid"), ("invoice", "/amountDue")))
+def _amount_due(facts: Facts) -> Iterator[Finding]:
+    invoice = facts.value("invoice")
+    total, paid, due = invoice.get("total"), invoice.get("amountPaid"), invoice.get("amountDue")
+    if not (_number(total) and _number(paid) and _number(due)):
+        return
+    if (type(total) in (int, float) and type(paid) in (int, float) and type(due) in (int, float)
+            and abs(due - (total - paid)) <= DUE_MARGIN):
+        return  # the float shortcut: settled within a cent
+    expected = _cents(total) - _cents(paid)
+    if abs(_cents(due) - expected) <= TOLERANCE:
+        return
+    # A total that disagrees with its items is the one change when amountDue agrees with the
+    # items' total instead: one finding (total-mismatch), not two.
+    computed = _items_total(invoice)
+    if computed is not None and abs(_cents(due) - (computed[0] - _cents(paid))) <= TOLERANCE:
+        return
+    yield finding("amount-due-mismatch", facts.at("invoice", "/amountDue"),
+                  f"amountDue is {show(due)}, but total {show(total)} minus amountPaid "
+                  f"{show(paid)} is {_shown(expected)}.", _expected(expected), due)
+
+
+@invariant("total-mismatch", objects=("invoice",),
+           reads=(("invoice", "/total"), ("invoice", "/discount"),
+                  *(("invoice", read) for read in INVOICE_ITEMS)))
+def _total(facts: Facts) -> Iterator[Finding]:
+    invoice = facts.value("invoice")
+    computed = _items_total(invoice)
+    if computed is None:
+        return
+    added_up, by_line = computed
+    also = "" if by_line == added_up else f" ({_shown(by_line)} rounding each line)"
+    yield finding("total-mismatch", facts.at("invoice", "/total"),
+                  f"total is {show(invoice.get('total'))}, but its items, taxes and discount add "
+                  f"up to {_shown(added_up)}{also}.", _expected(added_up), invoice.get("total"))
+
+
+@invariant("currency-mismatch", objects=("invoice", "estimate"),
+           reads=(("invoice", "/currency"), ("estimate", "/currency")))
+def _currency(facts: Facts) -> Iterator[Finding]:
+    ours, theirs = facts.value("invoice").get("currency"), facts.value("estimate").get("currency")
+    if isinstance(ours, str) and isinstance(theirs, str) and ours != theirs:
+        yield finding("currency-mismatch", facts.at("invoice", "/currency"),
+                      f"The invoice is in {show(ours)}, but the estimate is in {show(theirs)}.",
+                      theirs, ours)
+
+
+# --- exchange invariants: the body and what was sent -------------------------------------------
+
+def _echoed(field: str, rule: str) -> Check:
+    def check(facts: Facts) -> Iterator[Finding]:
+        invoice, sent = facts.value("invoice"), facts.request or {}
+        if field in sent and field in invoice and invoice[field] != sent[field]:
+            yield finding(rule, facts.at("invoice", f"/{field}"),
+                          f"The invoice's {field} is {show(invoice[field])}, but the request sent "
+                          f"{show(sent[field])}.", sent[field], invoice[field])
+    return check
+
+
+invariant("alt-id-mismatch", objects=("invoice",), reads=(("invoice", "/altId"),),
+          exchange=True)(_echoed("altId", "alt-id-mismatch"))
+invariant("alt-type-mismatch", objects=("invoice",), reads=(("invoice", "/altType"),),
+          exchange=True)(_echoed("altType", "alt-type-mismatch"))
+
+
+@invariant("status-not-draft", objects=("invoice",), reads=(("invoice", "/status"),),
+           exchange=True, creates="invoice")
+def _new_invoice_is_draft(facts: Facts) -> Iterator[Finding]:
+    invoice = facts.value("invoice")
+    if facts.creates == "invoice" and "status" in invoice and invoice["status"] != "draft":
+        yield finding("status-not-draft", facts.at("invoice", "/status"),
+                      f"A new invoice has status {show(invoice['status'])}, not \"draft\".",
+                      "draft", invoice["status"])
+
+
+def _requested(kind: str) -> Check:
+    """The object of `kind` returned is the one the path names (its `<kind>Id` parameter)."""
+    def check(facts: Facts) -> Iterator[Finding]:
+        wanted = (facts.path or {}).get(f"{kind}Id")
+        found = facts.value(kind)
+        if wanted is not None and "_id" in found and found["_id"] != wanted:
+            yield finding(f"{kind}-mismatch", facts.at(kind, "/_id"),
+                          f"The {kind} returned is {show(found['_id'])}, not the requested "
+                          f"{show(wanted)}.", wanted, found["_id"])
+    return check
+
+
+invariant("estimate-mismatch", objects=("estimate",), reads=(("estimate", "/_id"),),
+          exchange=True, path="estimateId")(_requested("estimate"))
+invariant("invoice-mismatch", objects=("invoice",), reads=(("invoice", "/_id"),),
+          exchange=True, path="invoiceId")(_requested("invoice"))
 
 
 def _item_key(item: Any) -> tuple[Any, ...]:
-    if not isinstance(item, Mapping):
+    if not _map(item):
         return (item,)
     return (item.get("name"), item.get("qty"), item.get("amount"))
 
 
-def exchange_findings(request: Mapping[str, Any], estimate_id: str, payload: Any,
-                      source: str | None = None) -> list[Finding]:
-    """Invariants between the request that was sent and the 200 body that came back."""
-    if not isinstance(payload, Mapping):
-        return []
-    invoice, estimate = payload.get("invoice"), payload.get("estimate")
+@invariant("items-mismatch", objects=("invoice", "estimate"),
+           reads=tuple((kind, f"/{items}/*/{name}")
+                       for kind, items in (("invoice", "invoiceItems"), ("estimate", "items"))
+                       for name in ("name", "qty", "amount")),
+           exchange=True)
+def _items(facts: Facts) -> Iterator[Finding]:
+    ours = facts.value("invoice").get("invoiceItems")
+    theirs = facts.value("estimate").get("items")
+    if not isinstance(ours, list) or not isinstance(theirs, list):
+        return
+    want, got = [_item_key(i) for i in theirs], [_item_key(i) for i in ours]
+    if want != got:
+        yield finding("items-mismatch", facts.at("invoice", "/invoiceItems"),
+                      f"The invoice has {len(got)} items that differ from the estimate's "
+                      f"{len(want)} (name, qty, amount).",
+                      [list(k) for k in want], [list(k) for k in got])
+
+
+# --- applying them -------------------------------------------------------------------------------
+
+def locate(body: Any, objects: Mapping[str, str]) -> dict[str, tuple[str, Any]]:
+    """Each object of `objects` (kind -> pointer) found in `body` as a JSON object; "*" in a
+    pointer (every item of an array) is not followed: an invariant needs one object of a kind."""
+    found: dict[str, tuple[str, Any]] = {}
+    for kind, where in objects.items():
+        value: Any = body
+        for part in where.split("/")[1:] if where else ():
+            if not _map(value) or part == "*":
+                value = None
+                break
+            value = value.get(part.replace("~1", "/").replace("~0", "~"))
+        if _map(value):
+            found[kind] = (where, value)
+    return found
+
+
+def check_all(facts: Facts, *, exchange: bool) -> list[Finding]:
+    """The findings of every invariant whose objects the body holds (the exchange ones too when
+    `exchange`: what was sent is known)."""
     findings: list[Finding] = []
-    if isinstance(invoice, Mapping):
-        for field, rule in (("altId", "alt-id-mismatch"), ("altType", "alt-type-mismatch")):
-            if field in request and field in invoice and invoice[field] != request[field]:
-                findings.append(_finding(
-                    rule, f"/invoice/{field}",
-                    f"The invoice's {field} is {show(invoice[field])}, but the request sent "
-                    f"{show(request[field])}.", request[field], invoice[field], source))
-        if "status" in invoice and invoice["status"] != "draft":
-            findings.append(_finding(
-                "status-not-draft", "/invoice/status",
-                f"A new invoice has status {show(invoice['status'])}, not \"draft\".", "draft",
-                invoice["status"], source))
-    if isinstance(estimate, Mapping):
-        if "_id" in estimate and estimate["_id"] != estimate_id:
-            findings.append(_finding(
-                "estimate-mismatch", "/estimate/_id",
-                f"The estimate returned is {show(estimate['_id'])}, not the requested "
-                f"{show(estimate_id)}.",
-                estimate_id, estimate["_id"], source))
-        if isinstance(invoice, Mapping):
-            ours, theirs = invoice.get("invoiceItems"), estimate.get("items")
-            if isinstance(ours, list) and isinstance(theirs, list):
-                want = [_item_key(i) for i in theirs]
-                got = [_item_key(i) for i in ours]
-                if want != got:
-                    findings.append(_finding(
-                        "items-mismatch", "/invoice/invoiceItems",
-                        f"The invoice has {len(got)} items that differ from the estimate's "
-                        f"{len(want)} (name, qty, amount).",
-                        [list(k) for k in want], [list(k) for k in got], source))
+    for rule in REGISTRY:
+        if (not rule.exchange or exchange) and all(kind in facts.objects for kind in rule.objects):
+            findings.extend(rule.check(facts))
     return findings
+
+
+def reads_of(operation: Operation) -> dict[str, tuple[str, ...]]:
+    """Every invariant that can apply to `operation`'s success, with the body pointers of the
+    fields it reads (``*`` for any array index)."""
+    objects = operation.success.objects
+    return {rule.rule: tuple(objects[kind] + inner for kind, inner in rule.reads)
+            for rule in REGISTRY if rule.applies(operation)}
+
+
+def body_reads(objects: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """The body pointers every invariant reads in a body holding `objects` (kind -> pointer)."""
+    return {rule.rule: tuple(objects[kind] + inner for kind, inner in rule.reads)
+            for rule in REGISTRY if all(kind in objects for kind in rule.objects)}

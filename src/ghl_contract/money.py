@@ -151,3 +151,33 @@ def float_total(items: Sequence[Mapping[str, Any]], discount: Mapping[str, Any] 
         if not -limit < total < limit:
             return None
     return total
+
+
+# Totals may differ by a cent from either rounding of the rule: the sum, or each line.
+TOLERANCE = Decimal("0.01")
+# The float shortcut of `total_verdict`: a float total within TOTAL_MARGIN of the stated one is at
+# most 0.0094 from the Decimal total (FLOAT_LIMIT), hence under 0.02 after rounding both.
+TOTAL_MARGIN = 0.009
+
+
+def total_verdict(items: Sequence[Mapping[str, Any]], discount: Mapping[str, Any] | None,
+                  stated: int | float) -> tuple[Decimal, Decimal] | None:
+    """None when `stated` is the total of `items` and `discount` (within TOLERANCE of either
+    rounding) or that total cannot be computed (a malformed item: the schema's business); else
+    the total as (summed then rounded, rounded line by line).
+
+    It runs on every invoice `check` reads: the float shortcut answers for consistent payloads,
+    and the Decimal rule decides every other case.
+    """
+    fast = float_total(items, discount) if plain_number(stated) else None
+    if fast is not None and abs(fast - stated) <= TOTAL_MARGIN:
+        return None
+    try:
+        added_up = invoice_total(items, discount)
+        by_line = invoice_total(items, discount, per_line=True)
+        told = to_cents(stated)
+    except (ValueError, ArithmeticError, TypeError, AttributeError):
+        return None
+    if min(abs(told - added_up), abs(told - by_line)) <= TOLERANCE:
+        return None
+    return added_up, by_line

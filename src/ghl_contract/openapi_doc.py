@@ -1,11 +1,12 @@
-"""Assembles an OpenAPI 3.1 document for create-invoice-from-estimate from the contract's schemas.
+"""Assembles an OpenAPI 3.1 document of every operation of the manifest from the contract's schemas.
 
 Every schema file becomes one entry of ``components/schemas`` named after the file
 (``estimate.json`` -> ``estimate``), so the document maps back to a contract directory. Relative
 ``$ref``s become ``#/components/schemas/...``; ``$id`` and ``$schema`` are dropped, because an
 ``$id`` inside a component would move the base URI that those local references resolve against.
+Each operation's path, parameters, request body and responses come from its manifest entry
+(``schemas/operations/``); statuses the live API sends but HighLevel does not document say so.
 """
-
 from __future__ import annotations
 
 import copy
@@ -17,16 +18,12 @@ from urllib.parse import urldefrag, urljoin
 
 from ghl_contract import __version__
 from ghl_contract.errors import UsageError
-from ghl_contract.registry import ERROR_SCHEMAS, ContractRegistry, Schema, pinned
+from ghl_contract.operations import Operation, Parameter
+from ghl_contract.registry import ContractRegistry, Schema, pinned
 from ghl_contract.settings import LIVE_BASE_URL
 
-OPERATION_ID = "create-invoice-from-estimate"
-PATH = "/invoices/estimate/{estimateId}/invoice"
 COMPONENTS = "#/components/schemas/"
 SECURITY_SCHEME = "bearer"
-
-# Errors the documentation shows versus those the live API is only known to send.
-_DOCUMENTED_ERRORS = frozenset({400, 401, 422})
 
 
 def component_name(file_name: str) -> str:
@@ -63,25 +60,15 @@ def components(registry: ContractRegistry) -> dict[str, Schema]:
     return result
 
 
-def _example(registry: ContractRegistry, name: str) -> Any | None:
-    """The documented body kept beside the contract (``examples/<name>.json``), if there is one."""
-    path = registry.directory / "examples" / f"{name}.json"
-    if not path.is_file():
+def _example(registry: ContractRegistry, relative: str | None) -> Any | None:
+    """A documented body kept beside the contract (``examples/...``), if the manifest names one."""
+    if relative is None:
         return None
+    path = registry.directory / relative
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"The documented example {path} cannot be read: {exc}.") from None
-
-
-def _property(registry: ContractRegistry, file_name: str, prop: str) -> tuple[Schema, bool]:
-    """A parameter's schema taken from the contract, and whether the contract requires it."""
-    document = registry.schema(file_name)
-    try:
-        schema = copy.deepcopy(document["properties"][prop])
-    except KeyError:
-        raise UsageError(f"The contract's {file_name} does not describe {prop!r}.") from None
-    return schema, prop in document.get("required", [])
 
 
 def _json_content(schema_name: str, example: Any | None) -> dict[str, Any]:
@@ -91,56 +78,74 @@ def _json_content(schema_name: str, example: Any | None) -> dict[str, Any]:
     return {"application/json": media}
 
 
-def _parameters(registry: ContractRegistry) -> list[dict[str, Any]]:
-    estimate_id, _ = _property(registry, "path-parameters.json", "estimateId")
-    version, version_required = _property(registry, "headers.json", "Version")
-    # Authorization belongs to the security scheme: OpenAPI ignores a header parameter so named.
-    parameters: list[dict[str, Any]] = [
-        {"name": "estimateId", "in": "path", "required": True, "schema": estimate_id},
-        {"name": "Version", "in": "header", "required": version_required, "schema": version},
-    ]
-    for parameter in parameters:
-        if "description" in parameter["schema"]:
-            parameter["description"] = parameter["schema"]["description"]
-    return parameters
+def _parameter(registry: ContractRegistry, operation: Operation, parameter: Parameter,
+               targets: Mapping[str, str]) -> dict[str, Any]:
+    """The parameter with its schema inline (a tool reading the document need not follow a
+    reference into another component's $defs for a header's enum)."""
+    base, schema = registry.operation_uri(operation), dict(parameter.schema)
+    while isinstance(schema.get("$ref"), str) and len(schema) == 1:
+        target = urljoin(base, schema["$ref"])
+        found = registry.referencing.resolver(base_uri=base).lookup(schema["$ref"]).contents
+        base, schema = urldefrag(target).url, dict(found)
+    schema = _rewrite_refs(copy.deepcopy(schema), base, targets)
+    entry: dict[str, Any] = {"name": parameter.name, "in": parameter.location,
+                             "required": parameter.required, "schema": schema}
+    if parameter.description:
+        entry["description"] = parameter.description
+    return entry
 
 
-def _responses(registry: ContractRegistry) -> dict[str, Any]:
-    responses: dict[str, Any] = {
-        "200": {"description": "Successfully Created",
-                "content": _json_content("response-200.json", _example(registry, "response-200"))},
-    }
-    for status, schema_name in sorted(ERROR_SCHEMAS.items()):
-        phrase = HTTPStatus(status).phrase
-        seen = "" if status in _DOCUMENTED_ERRORS else " (sent by the live API; undocumented)"
-        responses[str(status)] = {"description": phrase + seen,
-                                  "content": _json_content(schema_name, None)}
+def _responses(registry: ContractRegistry, operation: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, response in sorted(operation.responses.items()):
+        seen = " (sent by the live API; undocumented)" if response.observed else ""
+        responses[str(status)] = {
+            "description": (response.description or HTTPStatus(status).phrase) + seen,
+            "content": _json_content(response.schema, _example(registry, response.example)),
+        }
     return responses
 
 
-def build(registry: ContractRegistry | None = None, server: str = LIVE_BASE_URL) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the operation, as a JSON-ready dict."""
-    registry = registry or pinned()
-    operation = {
-        "operationId": OPERATION_ID,
-        "summary": "Create Invoice from Estimate",
-        "description": "Create a new invoice from an existing estimate.",
-        "tags": ["Estimate"],
-        "security": [{SECURITY_SCHEME: []}],
-        "parameters": _parameters(registry),
-        "requestBody": {"required": True,
-                        "content": _json_content("request.json", _example(registry, "request"))},
-        "responses": _responses(registry),
+def _operation(registry: ContractRegistry, operation: Operation,
+               targets: Mapping[str, str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "operationId": operation.id,
+        "summary": operation.summary,
+        "description": operation.description,
+        "tags": list(operation.tags),
+        "security": [{SECURITY_SCHEME: list(operation.scopes)}],
+        # Authorization belongs to the security scheme: OpenAPI ignores a header parameter so
+        # named.
+        "parameters": [_parameter(registry, operation, p, targets)
+                       for p in operation.parameters],
     }
+    if operation.request is not None:
+        entry["requestBody"] = {
+            "required": True,
+            "content": _json_content(operation.request,
+                                     _example(registry, operation.request_example)),
+        }
+    entry["responses"] = _responses(registry, operation)
+    return entry
+
+
+def build(registry: ContractRegistry | None = None, server: str = LIVE_BASE_URL) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every operation of the contract, as a JSON-ready dict."""
+    registry = registry or pinned()
+    targets = {registry.uri(name): component_name(name) for name in registry.documents}
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in registry.manifest:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(
+            registry, operation, targets)
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "HighLevel: create an invoice from an estimate",
+            "title": "HighLevel: estimates and invoices (ghl-contract)",
             "version": __version__,
             "description": "Assembled by ghl-contract from its contract schemas.",
         },
         "servers": [{"url": server}],
-        "paths": {PATH: {"post": operation}},
+        "paths": paths,
         "components": {
             "schemas": components(registry),
             "securitySchemes": {
@@ -148,7 +153,7 @@ def build(registry: ContractRegistry | None = None, server: str = LIVE_BASE_URL)
                     "type": "http",
                     "scheme": "bearer",
                     "description": "OAuth access token or Private Integration Token of a "
-                                   "sub-account, scope invoices/estimate.write.",
+                                   "sub-account, with the scopes each operation lists.",
                 },
             },
         },

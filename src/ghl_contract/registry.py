@@ -12,37 +12,30 @@ import copy
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import jsonschema_rs
 import referencing
 from referencing.jsonschema import DRAFT202012
 
 from ghl_contract.errors import UsageError
+from ghl_contract.operations import (
+    ERROR_FALLBACK,
+    OPERATIONS_DIR,
+    Manifest,
+    Operation,
+    load_manifest,
+)
 from ghl_contract.resources import schemas_dir
 
 BASE_URI = "https://ghl-contract.example/schemas/"
 
-# What `--kind` names, and the schema each kind is checked against.
-KINDS: Mapping[str, str] = {
-    "response": "response-200.json",
-    "request": "request.json",
-    "estimate": "estimate.json",
-    "invoice": "invoice.json",
-    "error": "error.json",
-}
-
-# Error bodies by HTTP status; any other status falls back to the shape all errors share.
-ERROR_SCHEMAS: Mapping[int, str] = {
-    400: "error-400.json",
-    401: "error-401.json",
-    403: "error-403.json",
-    404: "error-404.json",
-    422: "error-422.json",
-    429: "error-429.json",
-}
+# What a payload is, besides a schema of the contract named directly (`--kind estimate`): an
+# operation's request body, its success body, or an error body (judged by its status).
+PAYLOAD_KINDS = ("request", "response", "error")
 
 Schema = dict[str, Any]
 
@@ -77,7 +70,8 @@ def walk_refs(schema: Any) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class ContractRegistry:
-    """The schemas of one contract directory, keyed by file name (``estimate.json``)."""
+    """The schemas of one contract directory, keyed by file name (``estimate.json``), and its
+    operation manifest (``operations/``)."""
 
     directory: Path
     documents: Mapping[str, Schema]
@@ -99,6 +93,39 @@ class ContractRegistry:
             raise UsageError(f"The contract directory {directory} holds no *.json schema.")
         return cls(directory, documents)
 
+    @cached_property
+    def manifest(self) -> Manifest:
+        """The operations this contract describes (``operations/*.json``), loaded once."""
+        return load_manifest(self.directory, self.documents)
+
+    def operation(self, operation_id: str | None = None) -> Operation:
+        """The operation `operation_id` names; the manifest's primary one for None."""
+        return self.manifest.primary if operation_id is None else self.manifest.get(operation_id)
+
+    def payload_schema(self, kind: str, operation: Operation | None = None,
+                       status: int | None = None) -> str:
+        """The schema a payload of `kind` is judged by: the `operation`'s (default: the primary
+        one) request, success or error body (by `status`), or a schema named directly."""
+        operation = operation or self.manifest.primary
+        if kind == "request":
+            if operation.request is None:
+                raise UsageError(f"The operation {operation.id} takes no request body.")
+            return operation.request
+        if kind == "response":
+            return operation.body_schema(status) if status else operation.success.schema
+        if kind == "error":
+            return operation.body_schema(status) if status else ERROR_FALLBACK
+        if f"{kind}.json" in self.documents:
+            return f"{kind}.json"
+        named = sorted(name.removesuffix(".json") for name in self.documents)
+        raise UsageError(f"Unknown payload kind {kind!r}; choose {', '.join(PAYLOAD_KINDS)} or a "
+                         f"schema of the contract ({', '.join(named)}).")
+
+    def operation_uri(self, operation: Operation) -> str:
+        """The base URI of an operation's manifest entry: its parameters' `$ref`s resolve
+        against it (``../parameters.json#/$defs/estimateId``)."""
+        return f"{BASE_URI}{OPERATIONS_DIR}/{operation.id}.json"
+
     def uri(self, name: str) -> str:
         return str(self.documents[name].get("$id", BASE_URI + name))
 
@@ -118,17 +145,35 @@ class ContractRegistry:
         return referencing.Registry().with_resources(resources)
 
     def validator(self, name: str, *, strict: bool = False) -> jsonschema_rs.Validator:
-        """A compiled validator for `name`; `strict` closes every documented object."""
+        """A compiled validator for `name` (``estimate.json``, or a part of one:
+        ``parameters.json#/$defs/estimateId``); `strict` closes every documented object."""
         key = (name, strict)
         if key not in self._validators:
-            shape = close_objects if strict else copy.deepcopy
-            resources = [(self.uri(n), shape(doc)) for n, doc in self.documents.items()]
-            self._validators[key] = jsonschema_rs.validator_for(
-                shape(self.schema(name)),
-                registry=jsonschema_rs.Registry(resources),
-                validate_formats=True,
-            )
+            file, _, fragment = name.partition("#")
+            schema = self.schema(file) if not fragment else {"$ref": self.uri(file) + "#" +
+                                                                      fragment}
+            self._validators[key] = self._compile(schema, strict)
         return self._validators[key]
+
+    def parameters_validator(self, operation: Operation, location: str,
+                             ) -> jsonschema_rs.Validator:
+        """A validator of `operation`'s parameters in `location` (path, query) as one object:
+        each parameter a property with its schema, the required ones required."""
+        key = (f"{operation.id}:{location}", False)
+        if key not in self._validators:
+            base = self.operation_uri(operation)
+            parameters = operation.in_(location)
+            schema = {"type": "object",
+                      "properties": {p.name: _rebased(p.schema, base) for p in parameters},
+                      "required": [p.name for p in parameters if p.required]}
+            self._validators[key] = self._compile(schema, False)
+        return self._validators[key]
+
+    def _compile(self, schema: Schema, strict: bool) -> jsonschema_rs.Validator:
+        shape = close_objects if strict else copy.deepcopy
+        resources = [(self.uri(n), shape(doc)) for n, doc in self.documents.items()]
+        return jsonschema_rs.validator_for(
+            shape(schema), registry=jsonschema_rs.Registry(resources), validate_formats=True)
 
     def refs(self) -> Iterator[tuple[str, str]]:
         """Every ``(schema name, $ref)`` pair, for checks that all references resolve."""
@@ -137,20 +182,17 @@ class ContractRegistry:
                 yield name, ref
 
 
+def _rebased(schema: Any, base: str) -> Any:
+    """`schema` with its relative `$ref`s made absolute against `base` (where it was written)."""
+    if isinstance(schema, list):
+        return [_rebased(item, base) for item in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    return {key: urljoin(base, value) if key == "$ref" and isinstance(value, str)
+            else _rebased(value, base) for key, value in schema.items()}
+
+
 @cache
 def pinned() -> ContractRegistry:
     """The contract that ships with this package, loaded once."""
     return ContractRegistry.load(schemas_dir())
-
-
-def kind_schema(kind: str) -> str:
-    try:
-        return KINDS[kind]
-    except KeyError:
-        raise UsageError(
-            f"Unknown payload kind {kind!r}; choose one of {', '.join(KINDS)}."
-        ) from None
-
-
-def error_schema(status: int) -> str:
-    return ERROR_SCHEMAS.get(status, KINDS["error"])

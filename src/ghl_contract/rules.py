@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from ghl_contract.findings import Severity
+from ghl_contract.findings import Finding, Severity
 
 B, N = Severity.BREAKING, Severity.NON_BREAKING
 
@@ -37,6 +38,7 @@ _RULES = [
     Rule("items-mismatch", B, "The invoice's items are not the estimate's (count, name, qty, amount)."),
     Rule("status-not-draft", B, "A new invoice's status is not draft."),
     Rule("estimate-mismatch", B, "The estimate returned is not the one requested."),
+    Rule("invoice-mismatch", B, "The invoice returned is not the one requested."),
     Rule("invoice-number-reused", B, "Two invoices created in one run carry the same number."),
     # What a response can do wrong besides its body's shape.
     Rule("unexpected-status", B, "The status code is not the one the contract documents here."),
@@ -123,3 +125,9 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 def severity(code: str) -> Severity:
     return RULES[code].severity
+
+
+def finding(rule: str, pointer: str, message: str, expected: Any = None,
+            actual: Any = None) -> Finding:
+    """The one way a check makes a finding: its severity is the rule's, from the table."""
+    return Finding(pointer, rule, RULES[rule].severity, message, expected, actual)

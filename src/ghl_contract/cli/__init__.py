@@ -17,17 +17,17 @@ from typing import Any, NoReturn, Protocol, TextIO
 from ghl_contract import __version__
 from ghl_contract.errors import UsageError
 
-DESCRIPTION = ("Contract tests and schema checks for HighLevel's POST "
-               "/invoices/estimate/{estimateId}/invoice. Exit codes: 0 the contract holds, "
-               "1 it is broken, 2 a usage or input error.")
+DESCRIPTION = ("Contract tests and schema checks for HighLevel's estimate-to-invoice API "
+               "(create an invoice from an estimate, and the operations around it). Exit codes: "
+               "0 the contract holds, 1 it is broken, 2 a usage or input error.")
 # Every subcommand: its name, the module under ghl_contract.cli that implements it (exposing
 # add_arguments and execute) and its one-line help. A module is imported only for the command that
 # runs: `check` does not load the mock server, nor `run` the payload readers.
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "Run the contract suite against the embedded mock (default) or --base-url; "
                    "exit 0 when the contract holds, 1 when it is broken, 2 on a usage error."),
-    "mock": ("mock", "Serve a faithful mock of POST /invoices/estimate/{estimateId}/invoice on "
-                     "loopback, optionally drifted or faulty, until interrupted."),
+    "mock": ("mock", "Serve a faithful mock of the API on loopback, optionally drifted or "
+                     "faulty, until interrupted."),
     "check": ("check", "Check captured payloads (JSON, NDJSON, HAR files, directories, or - for "
                        "standard input) against the contract."),
     "diff": ("diff", "Compare two contracts (a schemas directory, 'pinned' or an OpenAPI file) "

@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import TextIO
 
 from ghl_contract import readers, reporters
-from ghl_contract.checker import check_body, check_payload
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Report
+from ghl_contract.judge import check_body, check_payload
+from ghl_contract.operations import Operation
 from ghl_contract.readers import Item, Note, Payload, Problem, Source
 from ghl_contract.readers.document import unreadable
 from ghl_contract.readers.ndjson import read_lines
-from ghl_contract.registry import KINDS, ContractRegistry, error_schema, kind_schema, pinned
+from ghl_contract.registry import PAYLOAD_KINDS, ContractRegistry, pinned
 
 # An NDJSON file this large is checked by worker processes, one per core: parsing and validating
 # are CPU-bound and a process starts in milliseconds (fork), so from here on it pays for itself.
@@ -40,15 +41,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="+", metavar="PATH",
         help="A .json file (one payload), an .ndjson/.jsonl file (one payload per line), a .har "
-             "file (this operation's requests and responses), a directory of such files, or - "
-             "for standard input (NDJSON or one JSON document).")
+             "file (every exchange of a known operation, each judged by its own contract), a "
+             "directory of such files, or - for standard input (NDJSON or one JSON document).")
     parser.add_argument(
-        "--kind", choices=list(KINDS), default=None,
-        help="What the payloads are (default: response; HAR entries say it themselves).")
+        "--operation", metavar="ID", default=None,
+        help="The operation bare payloads belong to (an operationId of `ghl-contract openapi`; "
+             "default: the manifest's primary one); HAR entries name theirs.")
+    parser.add_argument(
+        "--kind", metavar="KIND", default=None,
+        help=f"What the payloads are: {', '.join(PAYLOAD_KINDS)} (the operation's request, "
+             "success or error body), or a schema of the contract by name (estimate, invoice...); "
+             "default: response. HAR entries say it themselves.")
     parser.add_argument(
         "--status", type=int, metavar="N", default=None,
-        help="HTTP status the error bodies came with: picks the error schema (400, 401, 422...); "
-             "without --kind it means --kind error (or response for 200).")
+        help="HTTP status the bodies came with: picks the error schema (400, 401, 422...); "
+             "without --kind it means --kind error (or response for the operation's success).")
     parser.add_argument("--format", choices=list(reporters.FORMATS), default="text",
                         help="text for people (default), json for machines, markdown for CI.")
     parser.add_argument("--strict", action="store_true",
@@ -60,24 +67,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "more than the cores or than the file has 1 MB chunks.")
 
 
-def payload_kind(kind: str | None, status: int | None) -> tuple[str, int | None]:
+def payload_kind(kind: str | None, status: int | None,
+                 operation: Operation) -> tuple[str, int | None]:
     """The kind and status the payloads are checked as, from --kind and --status."""
+    if kind is not None:
+        pinned().payload_schema(kind, operation, status)  # a known kind, or one sentence
+    success = operation.success.status
     if status is None:
         return kind or "response", None
     if not 100 <= status <= 599:
         raise UsageError(f"--status {status} is not an HTTP status (100-599).")
     if kind is None:
-        return ("response" if status == 200 else "error"), status
-    if kind == "error" or (kind == "response" and status == 200):
+        return ("response" if status == success else "error"), status
+    if kind == "error" or (kind == "response" and status == success):
         return kind, status
     if kind == "response":
-        raise UsageError(f"--status {status} does not go with --kind response (a 200 body); "
-                         "use --kind error.")
+        raise UsageError(f"--status {status} does not go with --kind response (a {success} body "
+                         f"of {operation.id}); use --kind error.")
     raise UsageError(f"--status applies to response and error bodies, not to --kind {kind}.")
 
 
-def check(items: Iterable[Item], registry: ContractRegistry | None = None) -> Report:
-    """Check every payload of `items`; problems and notes go into the report as they come."""
+def check(items: Iterable[Item], registry: ContractRegistry | None = None,
+          operation: Operation | None = None) -> Report:
+    """Check every payload of `items` (bare ones as payloads of `operation`, by default the
+    primary one); problems and notes go into the report as they come."""
     report = Report()
     findings, problems, notes = report.findings, report.problems, report.notes
     checked = 0
@@ -85,12 +98,14 @@ def check(items: Iterable[Item], registry: ContractRegistry | None = None) -> Re
         if type(item) is Payload:
             checked += 1
             if item.raw is None:
-                found = check_payload(item.data, item.kind, source=item.source,
-                                      status=item.status, registry=registry)
+                found = check_payload(item.data, item.kind, operation=operation,
+                                      source=item.source, status=item.status, registry=registry)
             else:
-                found = check_body(item.raw, item.kind, source=item.source, status=item.status,
-                                   content_type=item.content_type, request=item.request,
-                                   estimate_id=item.estimate_id, registry=registry)
+                found = check_body(item.raw, item.kind, operation=item.operation or operation,
+                                   source=item.source, status=item.status,
+                                   content_type=item.content_type, headers=item.headers,
+                                   request=item.request, path=item.path, expect=item.expect,
+                                   registry=registry)
             if found:
                 findings.extend(found)
         elif isinstance(item, Problem):
@@ -146,8 +161,8 @@ def _fork_safe() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
-def _check_chunk(path: str, name: str, kind: str, status: int | None, offset: int, size: int,
-                 start: int) -> Report:
+def _check_chunk(path: str, name: str, kind: str, status: int | None, operation_id: str,
+                 offset: int, size: int, start: int) -> Report:
     """A worker's share: `size` bytes of an NDJSON file from `offset`, whole lines numbered from
     `start`. The worker reads them itself, so only these few numbers cross between processes."""
     with open(path, "rb") as stream:  # noqa: PTH123 (a str path: cheaper to send than a Path)
@@ -157,7 +172,8 @@ def _check_chunk(path: str, name: str, kind: str, status: int | None, offset: in
         lines.pop()  # the chunk's final line break, not a line
     if offset == 0:
         lines[0] = lines[0].removeprefix(b"\xef\xbb\xbf")
-    return check(read_lines(lines, name, kind, status, start))
+    return check(read_lines(lines, name, kind, status, start),
+                 operation=pinned().operation(operation_id))
 
 
 def _merge(report: Report, part: Report) -> None:
@@ -167,7 +183,8 @@ def _merge(report: Report, part: Report) -> None:
     report.notes.extend(part.notes)
 
 
-def check_parallel(path: Path, name: str, kind: str, status: int | None, jobs: int) -> Report:
+def check_parallel(path: Path, name: str, kind: str, status: int | None, operation: Operation,
+                   jobs: int) -> Report:
     """Check one NDJSON file with `jobs` worker processes; findings keep the file's order.
 
     This process hands out chunks of whole lines (where they start, how long, their first line
@@ -176,8 +193,7 @@ def check_parallel(path: Path, name: str, kind: str, status: int | None, jobs: i
     """
     report = Report()
     # compiled once here, inherited by forked workers
-    pinned().validator(error_schema(status) if kind == "error" and status else kind_schema(kind),
-                       strict=True)
+    pinned().validator(pinned().payload_schema(kind, operation, status), strict=True)
     method = "fork" if _fork_safe() else "spawn"
     pool = multiprocessing.get_context(method).Pool(jobs)
     pending: deque[AsyncResult[Report]] = deque()
@@ -187,7 +203,8 @@ def check_parallel(path: Path, name: str, kind: str, status: int | None, jobs: i
             # this process only finds where chunks of whole lines begin and counts their lines
             while chunk := stream.read(_CHUNK_BYTES) + stream.readline():
                 pending.append(pool.apply_async(
-                    _check_chunk, (str(path), name, kind, status, offset, len(chunk), start)))
+                    _check_chunk, (str(path), name, kind, status, operation.id, offset,
+                                   len(chunk), start)))
                 offset += len(chunk)
                 start += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
                 if len(pending) >= jobs * _IN_FLIGHT_PER_JOB:
@@ -207,25 +224,32 @@ def check_parallel(path: Path, name: str, kind: str, status: int | None, jobs: i
 
 
 def check_sources(sources: Iterable[Source], *, kind: str, status: int | None,
-                  jobs: int | None = None) -> Report:
-    """Every payload of `sources`, in order; large NDJSON files go to worker processes."""
+                  operation: Operation | None = None, jobs: int | None = None) -> Report:
+    """Every payload of `sources`, in order (bare ones as payloads of `operation`, by default the
+    primary one); large NDJSON files go to worker processes."""
+    contract = pinned()
+    operation = operation or contract.manifest.primary
     report = Report()
     for source in sources:
         workers = _jobs(jobs, source)
         if workers > 1 and source.path is not None:
-            _merge(report, check_parallel(source.path, source.name, kind, status, workers))
+            _merge(report, check_parallel(source.path, source.name, kind, status, operation,
+                                          workers))
         else:
             _merge(report, check(readers.read([source], kind=kind, status=status,
-                                              stdin=_stdin())))
+                                              stdin=_stdin(), manifest=contract.manifest),
+                                 operation=operation))
     return report
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    kind, status = payload_kind(args.kind, args.status)
+    operation = pinned().operation(args.operation)
+    kind, status = payload_kind(args.kind, args.status, operation)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs} must be 1 or more.")
     sources = readers.resolve(args.paths)
-    report = check_sources(sources, kind=kind, status=status, jobs=args.jobs)
+    report = check_sources(sources, kind=kind, status=status, operation=operation,
+                           jobs=args.jobs)
     if not report.checked and not report.problems:
         report.problems.append(f"Nothing was checked: {' '.join(args.paths)} held no payload.")
     reporters.write(args.format, report, stdout)

@@ -21,9 +21,8 @@ from ghl_contract.mock.app import STORE_ROUTE, MockApp
 from ghl_contract.mock.profiles import DRIFT_PROFILES, FAULT_PROFILES
 from ghl_contract.mock.seed import Seed, load_seed
 from ghl_contract.mock.server import serve
+from ghl_contract.registry import pinned
 from ghl_contract.settings import parse_rate
-
-ENDPOINT = "/invoices/estimate/{estimateId}/invoice"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +65,7 @@ def banner(url: str, app: MockApp, rate: str) -> str:
     seed: Seed = app.seed
     lines = [
         f"ghl-contract mock listening on {url}",
-        f"  POST {url}{ENDPOINT}",
+        *(f"  {op.method} {url}{op.path}" for op in pinned().manifest if op.primary),
         f"  headers: Authorization: Bearer <token>, Version: {' or '.join(app.versions)}",
         f"  created invoices: GET {url}{STORE_ROUTE}",
         f"  drift: {app.drift.name if app.drift else 'none'}; "

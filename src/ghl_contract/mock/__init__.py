@@ -1,4 +1,4 @@
-"""A faithful mock of HighLevel's create-invoice-from-estimate endpoint, served on loopback.
+"""A faithful mock of HighLevel's estimate and invoice operations, served on loopback.
 
 `MockApp` is the ASGI app (state in `Store`, seeded by `load_seed`), `serve` runs it with uvicorn
 in a thread, `DRIFT_PROFILES` and `FAULT_PROFILES` break it on purpose. What it does, check by

@@ -1,4 +1,4 @@
-"""The mock of `POST /invoices/estimate/{estimateId}/invoice`: a plain ASGI app over a Store.
+"""The mock of HighLevel's primary operation (the manifest's): a plain ASGI app over a Store.
 
 The checks run in a fixed order: rate limit (429), route (404), token (401), Version header
 (400), body (400, then 422 against schemas/request.json), estimate (404), location (403); see
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +37,6 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-ENDPOINT = re.compile(r"^/invoices/estimate/([^/]+)/invoice$")
 STORE_ROUTE = "/__mock__/invoices"
 MAX_BODY = 100 * 1024  # the JSON body limit of express, which HighLevel's NestJS services run on
 
@@ -146,7 +144,7 @@ async def _send(send: Send, answer: Answer, *, announce: int | None = None,
 
 
 class MockApp:
-    """HighLevel's create-invoice-from-estimate endpoint, faithful to the documented behaviour.
+    """HighLevel's primary operation (converting an estimate), faithful to its documentation.
 
     `drift` names a DriftProfile applied to every response of its status; `fault` names a
     FaultProfile applied to every request to the endpoint; `rate_limit` is (requests, seconds)
@@ -165,6 +163,7 @@ class MockApp:
         self.fault_delay = fault_delay
         self._locations = {location.token: location.location_id for location in self.seed.locations}
         contract = pinned()
+        self._manifest = contract.manifest
         headers = contract.schema("headers.json")["properties"]
         self.versions: tuple[str, ...] = tuple(headers["Version"]["enum"])
         self._header_names = {name.lower().encode(): name for name in headers}
@@ -188,8 +187,8 @@ class MockApp:
         # against its token (or, without one, against everyone without one).
         key = f"location:{location}" if location else f"token:{token}" if token else "anonymous"
         verdict = self.limiter.hit(key)
-        match = ENDPOINT.match(path) if method == "POST" else None
-        if match is None:
+        match = self._manifest.match(method, path, based=False)
+        if match is None or not match[0].primary:
             # NestJS's answer to a route it does not have.
             answer = _json(404, {"statusCode": 404, "message": f"Cannot {method} {path}",
                                  "error": "Not Found"})
@@ -206,7 +205,8 @@ class MockApp:
         elif not verdict.allowed:
             answer = _json(429, TOO_MANY)
         else:
-            answer = self._convert(match.group(1), headers, location, body)
+            operation, parameters = match
+            answer = self._convert(parameters[operation.path_names[0]], headers, location, body)
         await self._finish(send, answer, verdict, fault=fault)
 
     def _token(self, headers: Mapping[str, str]) -> str | None:

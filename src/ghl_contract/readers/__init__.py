@@ -8,9 +8,9 @@ read: one sentence naming the file and line) or a `Note`; a problem never stops 
 payloads from being read.
 
 By suffix: ``.json`` one payload; ``.ndjson``/``.jsonl`` one payload per line, blank lines
-skipped; ``.har`` the exchanges of this operation; a directory, its files with those suffixes
-(not its subdirectories), sorted by name; ``-`` standard input, NDJSON or one JSON document;
-any other file is read like standard input.
+skipped; ``.har`` the exchanges of the manifest's operations; a directory, its files with those
+suffixes (not its subdirectories), sorted by name; ``-`` standard input, NDJSON or one JSON
+document; any other file is read like standard input.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ghl_contract.errors import UsageError
+from ghl_contract.operations import Manifest
 from ghl_contract.readers.document import read_document, unreadable
 from ghl_contract.readers.har import read_har
 from ghl_contract.readers.items import Item, Note, Payload, Problem
@@ -87,24 +88,26 @@ def _problem(text: str, problem: str) -> Source:
 
 
 def read(sources: Iterable[Source], *, kind: str, status: int | None,
-         stdin: Iterable[bytes]) -> Iterator[Item]:
-    """Every payload, problem and note of `sources`, one source after the other, streamed."""
+         stdin: Iterable[bytes], manifest: Manifest) -> Iterator[Item]:
+    """Every payload, problem and note of `sources`, one source after the other, streamed;
+    `manifest`: the operations HAR entries are matched against."""
     for source in sources:
         if source.problem is not None:
             yield Problem(source.problem)
         elif source.path is None:
             yield from read_auto(stdin, source.name, kind, status)
         else:
-            yield from _read_file(source.path, source.name, kind, status)
+            yield from _read_file(source.path, source.name, kind, status, manifest)
 
 
-def _read_file(path: Path, name: str, kind: str, status: int | None) -> Iterator[Item]:
+def _read_file(path: Path, name: str, kind: str, status: int | None,
+               manifest: Manifest) -> Iterator[Item]:
     suffix = path.suffix.lower()
     if suffix == ".json":
         yield from read_document(path, name, kind, status)
         return
     if suffix == ".har":
-        yield from read_har(path, name)
+        yield from read_har(path, name, manifest)
         return
     lines: Callable[..., Iterator[Item]] = (
         read_ndjson if suffix in (".ndjson", ".jsonl") else read_auto)

@@ -1,35 +1,34 @@
-"""HAR 1.2 files (a browser's export, or `run --record`): the exchanges of this one operation.
+"""HAR 1.2 files (a browser's export, or `run --record`): each exchange judged by its own operation.
 
-Each entry whose request is a POST to ``.../invoices/estimate/{estimateId}/invoice`` gives two
-payloads: the request body (kind ``request``) and the response body, judged by its status (200
-as ``response`` together with the request that produced it, any other as ``error``). Other
-entries are skipped and counted in a note. A HAR file is one JSON document, so it is read whole;
-large captures stream as NDJSON.
+Each entry whose method and URL path match an operation of the manifest gives its request body
+(when the operation takes one) and its response, judged by that operation's contract: the status,
+the body as it travelled, the schema of that status, the invariants (with what was sent: the JSON
+body, or the query of a request without one) and the rate-limit headers. Entries of no known
+operation are skipped and counted in a note. A recording made by `ghl-contract run --record` says
+which requests were meant to be refused (`_ghl.expect`): those are judged by whether the server
+refused them, not against the request contract. A HAR file is one JSON document, so it is read
+whole; large captures stream as NDJSON.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from ghl_contract.judge import expect
+from ghl_contract.operations import Manifest, Operation
 from ghl_contract.readers.document import unreadable
 from ghl_contract.readers.items import Item, Note, Payload, Problem
 
-OPERATION_PATH = re.compile(r"/invoices/estimate/(?P<estimate_id>[^/]+)/invoice/?$")
-
-
-def _estimate_id(url: Any) -> str | None:
-    if not isinstance(url, str):
-        return None
-    match = OPERATION_PATH.search(urlsplit(url).path)
-    return unquote(match.group("estimate_id")) if match else None
+# The key under which `run --record` notes what the run meant by a request (HAR custom fields
+# start with an underscore).
+ANNOTATION = "_ghl"
 
 
 def _body(content: Mapping[str, Any], encoding: Any) -> bytes | None:
@@ -44,7 +43,14 @@ def _body(content: Mapping[str, Any], encoding: Any) -> bytes | None:
     return text.encode()
 
 
-def read_har(path: Path, name: str) -> Iterator[Item]:
+def _headers(recorded: Any) -> dict[str, str] | None:
+    if not isinstance(recorded, list) or not recorded:
+        return None  # not recorded: nothing to say about them
+    return {str(h.get("name", "")).lower(): str(h.get("value", ""))
+            for h in recorded if isinstance(h, dict)}
+
+
+def read_har(path: Path, name: str, manifest: Manifest) -> Iterator[Item]:
     try:
         text = path.read_bytes()
     except OSError as exc:
@@ -70,22 +76,34 @@ def read_har(path: Path, name: str) -> Iterator[Item]:
         if not isinstance(request, dict) or not isinstance(response, dict):
             yield Problem(f"{where} is not a HAR entry with a request and a response.")
             continue
-        estimate_id = _estimate_id(request.get("url"))
-        if str(request.get("method", "")).upper() != "POST" or estimate_id is None:
+        url = request.get("url")
+        matched = manifest.match(str(request.get("method", "")),
+                                 urlsplit(url).path) if isinstance(url, str) else None
+        if matched is None:
             skipped += 1
             continue
-        yield from _exchange(where, request, response, estimate_id)
+        operation, parameters = matched
+        annotation = entry.get(ANNOTATION)
+        yield from _exchange(where, operation, parameters, request, response,
+                             annotation if isinstance(annotation, dict) else {})
     if skipped:
-        yield Note(f"{name}: {skipped} entr{'y' if skipped == 1 else 'ies'} of other operations "
-                   "skipped.")
+        yield Note(f"{name}: {skipped} entr{'y' if skipped == 1 else 'ies'} of no known "
+                   "operation skipped.")
 
 
-def _exchange(where: str, request: dict[str, Any], response: dict[str, Any],
-              estimate_id: str) -> Iterator[Item]:
+def _exchange(where: str, operation: Operation, parameters: dict[str, str],
+              request: dict[str, Any], response: dict[str, Any],
+              annotation: Mapping[str, Any]) -> Iterator[Item]:
     post = request.get("postData")
-    sent = _body(post, None) if isinstance(post, dict) else None
-    yield Payload(None, "request", f"{where} request", raw=sent or b"",
-                  content_type=post.get("mimeType") if isinstance(post, dict) else None)
+    sent = _body(post, post.get("_encoding")) if isinstance(post, dict) else None
+    statuses = annotation.get("expect")
+    expected = expect(statuses) if isinstance(statuses, list) and statuses and all(
+        isinstance(s, int) for s in statuses) else None
+    if operation.request is not None and expected is None:
+        # A request meant to be refused breaks the request contract on purpose: it is judged by
+        # the answer it got, below.
+        yield Payload(None, "request", f"{where} request", raw=sent or b"", operation=operation,
+                      content_type=post.get("mimeType") if isinstance(post, dict) else None)
     status = response.get("status")
     if not isinstance(status, int) or isinstance(status, bool) or status <= 0:
         # browsers record an aborted or blocked request with status 0 and no response
@@ -94,17 +112,23 @@ def _exchange(where: str, request: dict[str, Any], response: dict[str, Any],
     content = response.get("content")
     content = content if isinstance(content, dict) else {}
     received = _body(content, content.get("encoding"))
-    if received is None and (status == 200 or 400 <= status < 500):
+    if received is None and (200 <= status < 300 or 400 <= status < 500):
         # the contract documents this body, and the capture lacks it: not the API's fault
         yield Problem(f"{where} response: its body was not recorded (no content.text, or "
                       "base64 that does not decode).")
         return
+    what: Any
     try:
-        sent_payload = orjson.loads(sent) if sent else None
+        what = orjson.loads(sent) if sent else None
     except orjson.JSONDecodeError:
-        sent_payload = None
+        what = None
+    if what is None and not sent:
+        # A request without a body says what it sends in its query (altId, altType...).
+        url = request.get("url")
+        what = dict(parse_qsl(urlsplit(url).query)) if isinstance(url, str) else None
     mime = content.get("mimeType")
-    yield Payload(None, "response" if status == 200 else "error", f"{where} response", status,
-                  raw=received or b"",
+    yield Payload(None, "response" if 200 <= status < 300 else "error", f"{where} response",
+                  status, raw=received or b"",
                   content_type=mime if isinstance(mime, str) and mime else None,
-                  request=sent_payload, estimate_id=estimate_id)
+                  request=what, path=parameters, operation=operation,
+                  headers=_headers(response.get("headers")), expect=expected)

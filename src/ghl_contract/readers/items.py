@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ghl_contract.judge import Expect
+    from ghl_contract.operations import Operation
 
 
 @dataclass(slots=True)
@@ -11,13 +16,16 @@ class Payload:
     """One payload and where it came from (``file.ndjson:12``, ``run.har#entry 3 response``)."""
 
     data: Any  # the parsed payload; None when `raw` holds a body as it travelled
-    kind: str  # a key of registry.KINDS
+    kind: str  # request, response, error, or a schema of the contract by name
     source: str
     status: int | None = None  # the HTTP status of a response body
-    raw: bytes | None = None  # an HTTP body as recorded (HAR): the checker parses and judges it
+    raw: bytes | None = None  # an HTTP body as recorded (HAR): the judge parses and judges it
     content_type: str | None = None  # the recorded Content-Type of `raw`
-    request: Any = None  # the request body sent, for the exchange invariants of a 200 body
-    estimate_id: str | None = None  # the estimate id of the request's path
+    request: Any = None  # what was sent (JSON body, or query), for the exchange invariants
+    path: Mapping[str, str] | None = None  # the request's path parameters
+    operation: Operation | None = None  # the operation it belongs to; None: the one checked
+    headers: Mapping[str, str] | None = None  # the response's headers (lower case), if recorded
+    expect: Expect | None = None  # the statuses the sender expected (a recording says so)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ from typing import Any, NoReturn
 import pytest
 
 from ghl_contract.findings import Finding, pointers_overlap
-from ghl_contract.invariants import INPUTS
+from ghl_contract.invariants import reads_of
+from ghl_contract.registry import pinned
 from ghl_contract.resources import example_path
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.ahead import Ahead
@@ -35,11 +36,19 @@ from ghl_contract.transport import (
     WriteSkipped,
 )
 
+
 # Every semantic rule a run checks and the fields it reads: the payload and exchange invariants
 # (ghl_contract.invariants) and the run's own, invoice numbers (examine.py). test_invariants
 # runs one test per entry.
-INVARIANT_READS: Mapping[str, tuple[str, ...]] = {
-    **INPUTS, "invoice-number-reused": ("/invoice/invoiceNumber",)}
+def _invariant_reads() -> dict[str, tuple[str, ...]]:
+    primary = pinned().manifest.primary
+    reads = reads_of(primary)
+    if primary.creates is not None and primary.creates.number is not None:
+        reads["invoice-number-reused"] = (primary.creates.number,)
+    return reads
+
+
+INVARIANT_READS: Mapping[str, tuple[str, ...]] = _invariant_reads()
 _INVARIANTS = frozenset(INVARIANT_READS)
 
 # A target that leaves this many requests in a row unanswered is down or hung: the run stops
@@ -196,8 +205,10 @@ class Probe:
             exchange = self.run.client.send(estimate_id, body, headers=headers)
         except RunDeadlineExceeded as exc:
             self._deadline(str(exc))
-        findings = self.run.examiner.examine(exchange, expect, request=body,
-                                             estimate_id=estimate_id, source=self.test_id)
+        operation = pinned().manifest.primary
+        findings = self.run.examiner.examine(
+            exchange, expect, operation=operation, request=body,
+            path={operation.path_names[0]: estimate_id}, source=self.test_id)
         self.run.checked += 1
         self.run.record(findings)
         answered = exchange.started_at + exchange.elapsed

@@ -127,15 +127,17 @@ def _operation(aimed: tuple[str, tuple[str, ...]] | None = None) -> Any:
     import schemathesis
 
     document = openapi_doc.build()
+    primary = pinned().manifest.primary
     if aimed is not None:
         location_id, estimate_ids = aimed
         request = document["components"]["schemas"][openapi_doc.component_name("request.json")]
         request["additionalProperties"] = False
         request["properties"]["altId"] = {"type": "string", "const": location_id}
-        for parameter in document["paths"][openapi_doc.PATH]["post"]["parameters"]:
-            if parameter["in"] == "path" and parameter["name"] == "estimateId":
+        operation = document["paths"][primary.path][primary.method.lower()]
+        for parameter in operation["parameters"]:
+            if parameter["in"] == "path":
                 parameter["schema"] = {"type": "string", "enum": list(estimate_ids)}
-    return schemathesis.openapi.from_dict(document)[openapi_doc.PATH]["POST"]
+    return schemathesis.openapi.from_dict(document)[primary.path][primary.method]
 
 
 def prepare(location_id: str, estimate_ids: Sequence[str]) -> None:
@@ -172,7 +174,8 @@ def valid_cases(count: int, *, estimate_ids: Sequence[str], location_id: str,
     operation = _operation((location_id, tuple(estimate_ids)))
     strategy = operation.as_strategy(
         _mode("positive"), headers={"Version": api_version, "Authorization": _PLACEHOLDER_AUTH})
-    cases = [GeneratedCase(case.path_parameters["estimateId"], case.body, "valid request")
+    name = pinned().manifest.primary.path_names[0]
+    cases = [GeneratedCase(case.path_parameters[name], case.body, "valid request")
              for case in draw(strategy, _drawn(count, "positive"), profile, batch=BATCH)]
     return _unique(cases, count)
 
@@ -184,7 +187,8 @@ def invalid_cases(count: int, *, estimate_ids: Sequence[str], location_id: str,
     # Path and headers fixed: only the body varies, so a case is negative in its body (a bad
     # header is test_auth's business) and goes to a known estimate.
     cases_of = _operation().as_strategy(
-        _mode("negative"), path_parameters={"estimateId": estimate_ids[0]},
+        _mode("negative"),
+        path_parameters={pinned().manifest.primary.path_names[0]: estimate_ids[0]},
         headers={"Version": api_version, "Authorization": _PLACEHOLDER_AUTH})
     drawn = draw(st.tuples(st.sampled_from(list(estimate_ids)), cases_of),
                  _drawn(count, "negative"), profile)

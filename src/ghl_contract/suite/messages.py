@@ -27,7 +27,7 @@ def _finding_line(finding: Finding, strict: bool) -> str:
 
 def exchange_failure(exchange: Exchange, findings: Sequence[Finding], *, strict: bool,
                      what: str | None = None) -> str:
-    """`POST /invoices/estimate/E/invoice answered 200: the contract is broken.` + one line each."""
+    """`POST /things/T answered 200; the contract is broken:` + one line per finding."""
     head = f"{what}: " if what else ""
     lines = [f"{head}{_request_line(exchange)}; the contract is broken:"]
     lines.extend(line for f in findings if (line := _finding_line(f, strict)))

@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import orjson
 
 from ghl_contract import __version__
 from ghl_contract.findings import Finding
+from ghl_contract.registry import pinned
 from ghl_contract.settings import RunSettings
 from ghl_contract.transport import faults as _faults
 from ghl_contract.transport.budget import RunDeadlineExceeded, WriteBudget, WriteSkipped
@@ -35,7 +35,6 @@ from ghl_contract.transport.redact import (
 
 log = logging.getLogger("ghl_contract.transport")
 
-PATH = "/invoices/estimate/{estimate_id}/invoice"
 REFUSED_RETRY_PAUSE = 0.25  # seconds before the one retry of a refused connection
 MAX_BODY = 16 * 1024 * 1024  # bytes read of an answer; this endpoint's answers are a few kB
 _LOOPBACK_HOSTS = {"localhost", "::1", "[::1]"}
@@ -201,7 +200,8 @@ class Client:
     # Sending.
 
     def url(self, estimate_id: str) -> str:
-        return self.base_url + PATH.format(estimate_id=quote(estimate_id, safe=""))
+        operation = pinned().manifest.primary
+        return self.base_url + operation.expand({operation.path_names[0]: estimate_id})
 
     def default_headers(self) -> dict[str, str]:
         headers = {"Version": self.api_version, "Content-Type": "application/json",
@@ -212,7 +212,7 @@ class Client:
 
     def send(self, estimate_id: str, body: bytes | Any = None, *,
              headers: Mapping[str, str | None] | None = None) -> Exchange:
-        """POST `body` to /invoices/estimate/{estimate_id}/invoice and classify the answer.
+        """POST `body` to the primary operation for `estimate_id`; its faults are in the answer.
 
         `body`: bytes are sent as they are, None sends no body, anything else is JSON. `headers`
         override the defaults (Authorization, Version, Content-Type, Accept); None removes one.
@@ -418,7 +418,7 @@ class Client:
                 f"{attempt.headers.get('content-encoding')} could not be decoded.",
                 status=attempt.status)]
         else:
-            found = _faults.classify_response(attempt.status or 0, attempt.headers, body)
+            found = []  # an answer that arrived whole: the judge's business
         if write:
             # Nothing reached the application: a refused connection or a request still 429.
             if (attempt.error is not None and not attempt.sent) or attempt.status == 429:

@@ -1,23 +1,25 @@
-"""Transport faults as findings: a response or an exception -> rule, status and traceId."""
+"""Transport faults as findings: an exchange the transport could not complete -> rule, status.
+
+Only what the transport itself sees is judged here: no answer, an answer cut short or
+undecodable, still 429 after the retries. A body that arrived whole is the judge's
+(`ghl_contract.judge`), in a run as in `check`.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import httpx
 import orjson
 
-from ghl_contract.checker import NOT_JSON, body_faults
 from ghl_contract.findings import Finding
 from ghl_contract.rules import severity
 
 # Headers a trace id may come in; HighLevel's error bodies carry `traceId` at the top level.
 TRACE_HEADERS = ("traceid", "trace-id", "x-trace-id", "x-traceid")
 _TRACE_IN_TEXT = re.compile(rb'"traceId"\s*:\s*"([^"\\]{1,200})"')
-_NO_BODY_STATUSES = frozenset({204, 205, 304})
 
 
 def finding(rule: str, message: str, *, status: int | None = None, trace_id: str | None = None,
@@ -47,21 +49,6 @@ def parse(body: bytes) -> tuple[Any, bool]:
         return orjson.loads(body), True
     except orjson.JSONDecodeError:
         return None, False
-
-
-def classify_response(status: int, headers: Mapping[str, str], body: bytes) -> list[Finding]:
-    """What is wrong with an answer at the transport level: a 5xx, or its body as
-    `checker.body_faults` judges it (the one rule for `check` and a run); [] when it is JSON,
-    as JSON. Whether the status is the expected one is the suite's concern (`unexpected-status`).
-    """
-    found, payload = body_faults(body, headers.get("content-type", ""), status=status)
-    trace = trace_id(headers, body, None if payload is NOT_JSON else payload)
-    if status >= 500:
-        return [finding("server-error", f"The server answered {status}.", status=status,
-                        trace_id=trace)]
-    if not body.strip() and status in _NO_BODY_STATUSES:
-        return []
-    return [replace(f, trace_id=trace) for f in found]
 
 
 def rate_limited(status: int, headers: Mapping[str, str], body: bytes, *, retries: int,

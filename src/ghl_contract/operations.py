@@ -1,0 +1,319 @@
+"""The operation manifest: every operation the product knows, as data (schemas/operations/).
+
+Each file ``schemas/operations/<operationId>.json`` describes one HighLevel operation (its shape is
+``operation.schema.json`` beside this module): method and path template, parameters with their
+schemas, the request body schema, a body schema per response status, whether a request writes,
+and what undoes what it creates. This module is the only place that reads it; nothing else in the
+package spells a path, a status table or an operation id.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import jsonschema_rs
+
+from ghl_contract.errors import UsageError
+
+OPERATIONS_DIR = "operations"
+# The body schema of an error status an operation does not document: the shape all errors share.
+ERROR_FALLBACK = "error.json"
+_FORMAT = Path(__file__).resolve().parent / "operation.schema.json"
+_PARAMETER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
+
+Schema = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A path, query or header parameter; `schema` as the manifest writes it (often a $ref)."""
+
+    name: str
+    location: str  # "path", "query" or "header"
+    required: bool
+    schema: Mapping[str, Any]
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    """One response status of an operation and the schema its body follows."""
+
+    status: int
+    description: str
+    schema: str
+    example: str | None = None
+    observed: bool = False  # sent by the live API, not in HighLevel's documentation
+    # Where the body holds the objects the invariants know: "invoice" -> "/invoice" ("" the whole
+    # body, "*" every item of an array).
+    objects: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class Creates:
+    """What a successful request creates, where its body says so, and what undoes it."""
+
+    object: str
+    id: str  # JSON pointer into the success body
+    number: str | None
+    location: str | None
+    undo: Mapping[str, str]  # cleanup mode (delete, void) -> operation id
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the manifest."""
+
+    id: str
+    method: str
+    path: str
+    summary: str
+    description: str
+    tags: tuple[str, ...]
+    scopes: tuple[str, ...]
+    writes: bool
+    parameters: tuple[Parameter, ...]
+    request: str | None  # the request body's schema name, None when it takes no body
+    request_example: str | None
+    responses: Mapping[int, Response]
+    creates: Creates | None = None
+    primary: bool = False
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parts = _PARAMETER.split(self.path)
+        # Literal parts as they are, each {name} one segment; a base path may come before.
+        regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
+                        for index, part in enumerate(parts))
+        object.__setattr__(self, "_pattern", re.compile(f"(?P<_base>(?:/[^/]+)*?){regex}/?"))
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.id}: {self.label}>"
+
+    @property
+    def label(self) -> str:
+        """The method and path template: `GET /things/{thingId}`."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def success(self) -> Response:
+        """The documented 2xx response (the manifest documents exactly one)."""
+        return next(response for response in self.responses.values() if response.success)
+
+    @property
+    def path_names(self) -> tuple[str, ...]:
+        return tuple(_PARAMETER.findall(self.path))
+
+    def in_(self, location: str) -> tuple[Parameter, ...]:
+        """The parameters in `location` (path, query, header)."""
+        return tuple(p for p in self.parameters if p.location == location)
+
+    def expand(self, values: Mapping[str, str]) -> str:
+        """The path with each {name} replaced by its value, percent-encoded as one segment."""
+        missing = [name for name in self.path_names if name not in values]
+        if missing:
+            raise UsageError(f"{self.id} needs the path parameter {', '.join(missing)}.")
+        return _PARAMETER.sub(lambda m: quote(str(values[m.group(1)]), safe=""), self.path)
+
+    def match(self, path: str) -> tuple[str, dict[str, str]] | None:
+        """(base path, path parameters) when `path` is this operation's path behind a base
+        path ("" or "/v1"...); None otherwise."""
+        found = self._pattern.fullmatch(path)
+        if found is None:
+            return None
+        values = {name: unquote(value) for name, value in found.groupdict().items()
+                  if name != "_base"}
+        return found.group("_base"), values
+
+    def body_schema(self, status: int) -> str:
+        """The schema a response body of `status` is judged by: the documented one, else the
+        shape every error shares."""
+        response = self.responses.get(status)
+        return response.schema if response is not None else ERROR_FALLBACK
+
+    def documents(self, status: int) -> bool:
+        return status in self.responses
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Every operation of a contract directory, by id."""
+
+    operations: Mapping[str, Operation]
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(self.operations.values())
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    @property
+    def primary(self) -> Operation:
+        return next(operation for operation in self if operation.primary)
+
+    def get(self, operation_id: str) -> Operation:
+        """The operation `operation_id` names (or its `METHOD /path`); a UsageError naming the
+        closest ones otherwise."""
+        found = self.operations.get(operation_id)
+        if found is None:
+            found = next((op for op in self if op.label == operation_id), None)
+        if found is None:
+            known = list(self.operations)
+            close = difflib.get_close_matches(operation_id, known, n=4, cutoff=0.4) or known
+            raise UsageError(f"No operation {operation_id!r} in the contract; known: "
+                             f"{', '.join(close)}.")
+        return found
+
+    def match(self, method: str, path: str, *, based: bool = True
+              ) -> tuple[Operation, dict[str, str]] | None:
+        """The operation a request's method and URL path belong to, with its path parameters.
+
+        The path may carry a base path before the operation's own (a gateway's `/v1`) unless
+        `based` is False (a server matching its own routes). Of several matches the one with the
+        shortest base wins, then the one with more literal characters (`/things/list` is a listing,
+        not a thing whose id is "list").
+        """
+        method = method.upper()
+        best: tuple[int, int, Operation, dict[str, str]] | None = None
+        for operation in self:
+            if operation.method != method:
+                continue
+            matched = operation.match(path)
+            if matched is None:
+                continue
+            base, values = matched
+            if base and not based:
+                continue
+            literal = len(_PARAMETER.sub("", operation.path))
+            key = (len(base), -literal)
+            if best is None or key < best[:2]:
+                best = (*key, operation, values)
+        return None if best is None else (best[2], best[3])
+
+
+@cache
+def _format_validator() -> jsonschema_rs.Validator:
+    return jsonschema_rs.validator_for(json.loads(_FORMAT.read_text(encoding="utf-8")))
+
+
+def _entry(path: Path) -> Mapping[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"The operation file {path} cannot be read: {exc}.") from None
+    error = next(iter(_format_validator().iter_errors(data)), None)
+    if error is not None:
+        where = "/" + "/".join(str(part) for part in error.instance_path)
+        raise UsageError(f"The operation file {path} is not a valid manifest entry: at "
+                         f"{where if where != '/' else 'the top level'}, {error.message}.")
+    if not isinstance(data, Mapping):  # pragma: no cover - the format requires an object
+        raise UsageError(f"The operation file {path} is not a JSON object.")
+    return data
+
+
+def _operation(path: Path, data: Mapping[str, Any]) -> Operation:
+    responses = {
+        int(status): Response(int(status), entry["description"], entry["schema"],
+                              entry.get("example"), bool(entry.get("observed", False)),
+                              dict(entry.get("objects", {})))
+        for status, entry in sorted(data["responses"].items())
+    }
+    creates = data.get("creates")
+    request = data.get("request")
+    return Operation(
+        id=data["operationId"],
+        method=data["method"],
+        path=data["path"],
+        summary=data["summary"],
+        description=data.get("description", data["summary"]),
+        tags=tuple(data.get("tags", ())),
+        scopes=tuple(data["scopes"]),
+        writes=data["writes"],
+        parameters=tuple(Parameter(p["name"], p["in"], p["required"], p["schema"],
+                                   p.get("description")) for p in data["parameters"]),
+        request=request["schema"] if request else None,
+        request_example=request.get("example") if request else None,
+        responses=responses,
+        creates=Creates(creates["object"], creates["id"], creates.get("number"),
+                        creates.get("location"), dict(creates.get("undo", {})))
+        if creates else None,
+        primary=bool(data.get("primary", False)),
+    )
+
+
+def load_manifest(directory: Path, schema_names: Collection[str]) -> Manifest:
+    """Read ``directory/operations/*.json``; every schema an entry names must be in
+    `schema_names` (the contract's files). A broken entry is a UsageError naming its file."""
+    folder = directory / OPERATIONS_DIR
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not files:
+        raise UsageError(f"The contract {directory} has no operation manifest ({folder}/*.json).")
+    operations: dict[str, Operation] = {}
+    for path in files:
+        operation = _operation(path, _entry(path))
+        _consistent(path, operation, directory, schema_names)
+        if operation.id in operations:
+            raise UsageError(f"Two manifest entries name the operation {operation.id!r}.")
+        operations[operation.id] = operation
+    _coherent(directory, operations)
+    return Manifest(operations)
+
+
+def _consistent(path: Path, operation: Operation, directory: Path,
+                schema_names: Collection[str]) -> None:
+    """One entry agrees with its file name, its path template and the contract's files."""
+    def wrong(reason: str) -> UsageError:
+        return UsageError(f"The operation file {path} {reason}.")
+
+    if path.stem != operation.id:
+        raise wrong(f"describes {operation.id!r}: name the file {operation.id}.json")
+    declared = [p.name for p in operation.in_("path")]
+    if sorted(declared) != sorted(operation.path_names):
+        raise wrong(f"declares the path parameters {declared} for the path {operation.path}")
+    successes = [status for status in operation.responses if 200 <= status < 300]
+    if len(successes) != 1:
+        raise wrong(f"documents {len(successes)} success (2xx) responses; it documents one")
+    named = [operation.request] + [r.schema for r in operation.responses.values()]
+    for name in named:
+        if name is not None and name not in schema_names:
+            raise wrong(f"names the schema {name}, which the contract does not have")
+    examples = [operation.request_example] + [r.example for r in operation.responses.values()]
+    for example in examples:
+        if example is not None and not (directory / example).is_file():
+            raise wrong(f"names the example {example}, which does not exist")
+
+
+def _coherent(directory: Path, operations: Mapping[str, Operation]) -> None:
+    """The entries agree with each other: one primary, unique routes, known undo operations."""
+    primary = [op.id for op in operations.values() if op.primary]
+    if len(primary) != 1:
+        raise UsageError(f"The manifest of {directory} marks {len(primary)} operations as primary "
+                         f"({', '.join(primary) or 'none'}); exactly one is.")
+    routes: dict[tuple[str, str], str] = {}
+    for op in operations.values():
+        route = (op.method, _PARAMETER.sub("{}", op.path))
+        if route in routes:
+            raise UsageError(f"The operations {routes[route]} and {op.id} of the manifest share "
+                             f"the route {op.label}.")
+        routes[route] = op.id
+        for mode, undo in (op.creates.undo.items() if op.creates else ()):
+            target = operations.get(undo)
+            if target is None:
+                raise UsageError(f"The operation {op.id} is undone ({mode}) by {undo!r}, which "
+                                 "the manifest does not have.")
+            if len(target.path_names) != 1:
+                raise UsageError(f"The operation {undo}, which undoes {op.id}, takes "
+                                 f"{len(target.path_names)} path parameters; it takes the "
+                                 "created id as its one.")
