@@ -40,6 +40,7 @@ _RULES = [
     Rule("estimate-mismatch", B, "The estimate returned is not the one requested."),
     Rule("invoice-mismatch", B, "The invoice returned is not the one requested."),
     Rule("invoice-number-reused", B, "Two invoices created in one run carry the same number."),
+    Rule("estimate-number-reused", B, "Two estimates created in one run carry the same number."),
     # What a response can do wrong besides its body's shape.
     Rule("unexpected-status", B, "The status code is not the one the contract documents here."),
     Rule("server-error", B, "The server answered 5xx."),
