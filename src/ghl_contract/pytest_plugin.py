@@ -222,8 +222,12 @@ class _Outcomes:
 
 @pytest.fixture(scope="session")
 def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
-    """The contract run: its target (the embedded mock is served meanwhile) and its client."""
+    """The contract run: its target (the embedded mock is served meanwhile), its client, its
+    estimates and the ledger of what it creates, which it cleans up when it ends, however."""
     from ghl_contract.suite.context import RunContext
+    from ghl_contract.suite.estimates import Estimates
+    from ghl_contract.suite.ledger import LEDGER_NAME, Ledger
+    from ghl_contract.suite.run_end import clean_up_run, stopped_by_sigterm
     from ghl_contract.suite.target import open_target
     from ghl_contract.transport import Client
 
@@ -233,13 +237,22 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
     try:
         ahead = load_generators(state)
         with open_target(settings) as target, \
-                Client(settings, base_url=target.base_url, token=target.token) as client:
-            run = RunContext(settings, target, client, state.profile, ahead=ahead)
+                Client(settings, base_url=target.base_url, token=target.token) as client, \
+                stopped_by_sigterm():
+            keep = settings.report_dir is not None and not target.embedded
+            ledger = Ledger(target.base_url, settings.api_version,
+                            settings.report_dir / LEDGER_NAME if keep and settings.report_dir
+                            else None)
+            estimates = Estimates(target.estimate_mode, target.estimate_ids)
+            run = RunContext(settings, target, client, state.profile, ledger, estimates,
+                             ahead=ahead)
             state.run = run
             try:
                 yield run
             finally:
                 run.finish()
+                if not target.embedded:
+                    clean_up_run(run)
     except (UsageError, RuntimeError) as exc:
         if state.run is not None:
             raise

@@ -48,6 +48,7 @@ _RULES = [
     Rule("estimate-number-reused", B, "Two estimates created in one run carry the same number."),
     # What a response can do wrong besides its body's shape.
     Rule("unexpected-status", B, "The status code is not the one the contract documents here."),
+    Rule("other-refusal", N, "A request meant to be refused was refused with another 4xx than the one that fits it (schemas/decisions/statuses.json)."),
     Rule("server-error", B, "The server answered 5xx."),
     Rule("not-json", B, "The body is not JSON (an HTML page, plain text)."),
     Rule("truncated-json", B, "The body is JSON cut short."),

@@ -42,16 +42,30 @@ class Outcome:
         return "Contract tests: " + ", ".join(parts) + "."
 
 
+_DONE = {"deleted": "deleted", "voided": "voided", "gone": "already gone", "kept": "kept",
+         "failed": "NOT cleaned up", "pending": "NOT cleaned up"}
+
+
 def invoice_notes(run: RunContext) -> list[str]:
-    """The invoices the run created: each one on a live API (to void it), a count on the mock."""
+    """The objects the run created: each one on a live API with what cleanup did with it (what
+    is left names the command that removes it), a count on the embedded mock."""
     if not run.created:
         return []
     if run.target.embedded:
-        return [f"{plural(len(run.created), 'invoice')} created on the embedded mock "
+        return [f"{plural(len(run.created), 'object')} created on the embedded mock "
                 "(discarded with it)."]
-    return [f"Created invoice {invoice.id} (number {invoice.number}) from estimate "
-            f"{invoice.estimate_id} in location {invoice.location_id}: void it when done."
-            for invoice in run.created]
+    notes = []
+    for made in run.created:
+        number = f" (number {made.number})" if made.number else ""
+        detail = f": {made.detail}" if made.detail else ""
+        notes.append(f"Created {made.object} {made.id}{number} with {made.operation} in location "
+                     f"{made.location}: {_DONE.get(made.cleanup, made.cleanup)}{detail}.")
+    left = [made for made in run.created if made.cleanup in ("pending", "failed")]
+    if left:
+        where = f" {run.settings.report_dir}" if run.settings.report_dir else " REPORT_DIR"
+        notes.append(f"{plural(len(left), 'object')} left on the target: `ghl-contract cleanup"
+                     f"{where}` removes them.")
+    return notes
 
 
 def build(run: RunContext | None, outcome: Outcome, plan: list[str],
