@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from ghl_contract.baseline import Baseline
 from ghl_contract.findings import Finding, pointers_overlap
 from ghl_contract.invariants import reads_of
 from ghl_contract.registry import pinned
@@ -103,6 +104,7 @@ class RunContext:
     examiner: Examiner = field(default_factory=Examiner)
     conversions: dict[str, Seen | str] = field(default_factory=dict)  # a Seen or a skip reason
     ahead: Ahead | None = None  # generated cases a forked helper is drawing meanwhile
+    baseline: Baseline | None = None  # what it acknowledges is reported, never fails a test
     _keys: set[tuple[str | None, str, str]] = field(default_factory=set)
 
     def record(self, findings: Sequence[Finding]) -> None:
@@ -112,6 +114,12 @@ class RunContext:
             if key not in self._keys:
                 self._keys.add(key)
                 self.findings.append(finding)
+
+    def unacknowledged(self, findings: Sequence[Finding]) -> list[Finding]:
+        """The findings the run's baseline does not acknowledge: those that can fail a test."""
+        if self.baseline is None:
+            return list(findings)
+        return [f for f in findings if self.baseline.acknowledging(f) is None]
 
     def skipped(self, test_id: str, reason: str) -> None:
         tests = self.skipped_writes.setdefault(reason, [])
@@ -226,7 +234,7 @@ class Probe:
         if self.run.unanswered == UNANSWERED_LIMIT:
             self._stop(f"The run stopped: {self.target.base_url} left {UNANSWERED_LIMIT} "
                        "requests in a row without an answer (timeout or connection error).")
-        return Seen(exchange, tuple(findings), body, estimate_id)
+        return Seen(exchange, tuple(self.run.unacknowledged(findings)), body, estimate_id)
 
     def converted(self, estimate_id: str) -> Seen:
         """The documented request to `estimate_id`, sent once per run and shared by the tests."""
@@ -299,7 +307,7 @@ class Probe:
                                        source=self.test_id)
         ]
         self.run.record(differences)
-        failing = [f for f in differences if f.breaking or self.strict]
+        failing = [f for f in self.run.unacknowledged(differences) if f.breaking or self.strict]
         if failing:
             pytest.fail(shape_failure(failing, base_version, version, strict=self.strict),
                         pytrace=False)
