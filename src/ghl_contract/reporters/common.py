@@ -49,11 +49,9 @@ def origin(finding: Finding) -> str:
 
 
 def seen(group: Group) -> str:
-    """``test_a, test_b, test_c and 5 more`` (the group's first sources and how many others)."""
+    """``test_a, test_b, test_c and 5 more`` (the group's first sources, how many others)."""
     examples = group.examples()
-    if not examples:
-        return ""
-    rest = group.occurrences - len(examples)
+    rest = len({f.source for f in group.findings if f.source}) - len(examples)
     return ", ".join(examples) + (f" and {rest} more" if rest > 0 else "")
 
 

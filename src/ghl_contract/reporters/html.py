@@ -87,18 +87,21 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 
 def _occurrences(g: Group) -> list[str]:
-    """Where the group was seen, one row per finding: its source and pointer, and its traceId and
-    actual value where some finding of the group has another than the first."""
+    """Where the group was seen, one row per finding: its source and pointer, and its traceId,
+    message and actual value where some finding of the group has another than the first."""
     shown = g.findings[:SHOWN_OCCURRENCES]
     traces = any(f.trace_id for f in shown)
+    messages = any(f.message != g.first.message for f in shown)
     actuals = any(not same_value(f.actual, g.first.actual) for f in shown)
     head = ["Seen in", "Pointer", *(["traceId"] if traces else []),
-            *(["Actual"] if actuals else [])]
+            *(["Message"] if messages else []), *(["Actual"] if actuals else [])]
     rows = []
     for f in shown:
         row = [_e(f.source or ""), f"<code>{_e(f.pointer or '(root)')}</code>"]
         if traces:
             row.append(f"<code>{_e(f.trace_id or '')}</code>")
+        if messages:
+            row.append(_e(f.message))
         if actuals:
             row.append(f"<code>{_e(_json(f.actual))}</code>")
         rows.append(row)

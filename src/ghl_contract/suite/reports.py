@@ -208,8 +208,8 @@ def _grouped(label: str, groups: list[Group], *, reproduce: bool = True) -> list
     lines = [f"{label}:"]
     for g in groups[:SHOWN_FINDINGS]:
         first: Finding = g.first
-        seen = f" ({plural(g.occurrences, 'test')})" if g.occurrences > 1 else \
-            f" ({first.source})"
+        tests = {f.source for f in g.findings}
+        seen = f" ({plural(len(tests), 'test')})" if len(tests) > 1 else f" ({first.source})"
         lines.append(f"  {g.pointer or '(whole answer)'}  {g.rule}{seen}: {first.message}")
         example = g.reproducer
         if reproduce and example is not None:
