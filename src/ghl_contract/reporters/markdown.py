@@ -60,12 +60,17 @@ def _where(g: Group) -> str:
 
 def _table(groups: list[Group], last: str, last_cell: dict[int, str] | None = None) -> list[str]:
     """One row per group; `last` names the final column (where it was seen, or why it is
-    acknowledged: `last_cell` by group position)."""
-    operations = any(g.operation for g in groups)
+    acknowledged: `last_cell` by group position). The operation has a column when the groups
+    name several, a line above the table when they share one."""
+    named = {g.operation for g in groups}
+    operations = len(named) > 1
     head = ["Severity", "Rule", "Pointer", "Message", "Count", last]
+    lines = []
     if operations:
         head.insert(0, "Operation")
-    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    elif None not in named:
+        lines.extend([f"Operation {code(next(iter(named)) or '')}:", ""])
+    lines.extend(["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)])
     for position, g in enumerate(groups[:MAX_ROWS]):
         row = [g.severity.value, code(g.rule), code(shown_pointer(g)), cell(g.first.message),
                str(g.occurrences),

@@ -32,7 +32,7 @@ from ghl_contract.findings import (
     group,
     timestamp,
 )
-from ghl_contract.openapi_doc import OPERATION_ID
+from ghl_contract.registry import pinned
 from ghl_contract.reporters import write
 from ghl_contract.reporters.common import plural, summary_sentence
 from ghl_contract.settings import RunSettings
@@ -88,9 +88,11 @@ def _skip_reason(report: pytest.TestReport) -> str:
 def created_objects(run: RunContext) -> list[CreatedObject]:
     """The invoices the run created: discarded with the embedded mock, kept on a live API (the
     run does not void them; the report lists them so that someone can)."""
+    operation = pinned().manifest.primary  # the one operation a run sends today
+    kind = operation.creates.object if operation.creates else "invoice"
     cleanup = Cleanup.DELETED if run.target.embedded else Cleanup.KEPT
-    return [CreatedObject(OPERATION_ID, "invoice", invoice.id, invoice.number,
-                          invoice.location_id, cleanup)
+    return [CreatedObject(operation.id, kind, invoice.id, invoice.number, invoice.location_id,
+                          cleanup)
             for invoice in run.created]
 
 
