@@ -79,8 +79,9 @@ def facts(report: Report) -> list[tuple[str, str]]:
     rows.append(("Tests", report.total().sentence()))
     if report.requests:
         stats = report.requests
-        rows.append(("Requests", f"{stats.get('requests', 0)} sent ({stats.get('writes', 0)} "
-                                 f"writes, {stats.get('retries', 0)} retries, "
-                                 f"{stats.get('rate_limit_waits', 0)} rate-limit waits)"))
+        rows.append(("Requests", f"{stats.get('requests', 0)} sent ("
+                                 f"{plural(stats.get('writes', 0), 'write')}, "
+                                 f"{plural(stats.get('retries', 0), 'retry', 'retries')}, "
+                                 f"{plural(stats.get('rate_limit_waits', 0), 'rate-limit wait')})"))
     rows.append(("Tool", f"ghl-contract {report.tool_version}"))
     return rows
