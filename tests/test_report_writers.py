@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -196,3 +197,17 @@ def test_html_is_escaped_and_loads_nothing() -> None:
     for marker in ("src=", "href=", "url(", "@import", "http-equiv=\"refresh\""):
         assert marker not in page
     assert "Content-Security-Policy" in page
+
+
+def test_written_reports_keep_no_token_even_escaped(tmp_path: Path) -> None:
+    from ghl_contract.suite.reports import write_files
+
+    token = "pit_live*Token~42"
+    report = run_report()
+    report.findings.append(Finding("", "server-error", Severity.BREAKING,
+                                   f"The server said Bearer {token} is invalid.",
+                                   server_message=token, curl=f"curl -H 'x: {token}'"))
+    for path in write_files(report, tmp_path, (token,)):
+        text = path.read_text(encoding="utf-8")
+        for form in (token, "pit\\_live\\*Token~42", "pit_live", "Token~42"):
+            assert form not in text, (path.name, form)

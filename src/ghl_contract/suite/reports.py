@@ -35,6 +35,7 @@ from ghl_contract.findings import (
 from ghl_contract.registry import pinned
 from ghl_contract.reporters import write
 from ghl_contract.reporters.common import plural, summary_sentence
+from ghl_contract.reporters.markdown import cell
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.context import RunContext
 from ghl_contract.transport import redact
@@ -130,7 +131,8 @@ def build(run: RunContext | None, outcome: Outcome, plan: list[str], settings: R
 def _text(fmt: str, report: Report, secrets: tuple[str, ...]) -> str:
     buffer = io.StringIO()
     write(fmt, report, buffer)
-    return redact(buffer.getvalue(), secrets)
+    # A token may hold _ or ~, which a Markdown cell escapes: its escaped form is a secret too.
+    return redact(buffer.getvalue(), (*secrets, *(cell(secret) for secret in secrets)))
 
 
 def write_files(report: Report, directory: Path, secrets: tuple[str, ...]) -> list[Path]:
