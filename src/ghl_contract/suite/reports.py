@@ -131,7 +131,7 @@ def build(run: RunContext | None, outcome: Outcome, plan: list[str], settings: R
 def _text(fmt: str, report: Report, secrets: tuple[str, ...]) -> str:
     buffer = io.StringIO()
     write(fmt, report, buffer)
-    # A token may hold _ or ~, which a Markdown cell escapes: its escaped form is a secret too.
+    # A token may hold _, which a Markdown cell escapes: its escaped form is a secret too.
     return redact(buffer.getvalue(), (*secrets, *(cell(secret) for secret in secrets)))
 
 
