@@ -113,6 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Before Hypothesis' own pytest_configure, which loads --hypothesis-profile.
     register_profiles()
     settings = state.settings()  # a mistake stops the session here, before any request
+    state.baseline()
     if getattr(config.option, "base_url", None) and settings.base_url is None:
         # pytest-base-url's --base-url: aimed at the embedded mock instead, the run would pass
         # without testing the URL the user gave.
@@ -207,17 +208,8 @@ class _Outcomes:
         self.outcome, self.contract_ids = outcome, contract_ids
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.nodeid not in self.contract_ids:
-            return
-        outcome = self.outcome
-        if report.outcome == "skipped":
-            outcome.skipped += 1
-        elif report.outcome == "failed" and report.when == "call":
-            outcome.failed += 1
-        elif report.outcome == "failed":
-            outcome.errors += 1
-        elif report.when == "call":
-            outcome.passed += 1
+        if report.nodeid in self.contract_ids:
+            self.outcome.add(report)
 
 
 @pytest.fixture(scope="session")
@@ -245,7 +237,7 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
                             else None)
             estimates = Estimates(target.estimate_mode, target.estimate_ids)
             run = RunContext(settings, target, client, state.profile, ledger, estimates,
-                             ahead=ahead)
+                             ahead=ahead, baseline=state.baseline())
             state.run = run
             try:
                 yield run
@@ -287,8 +279,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     settings = state.settings()
     run = state.run
-    target = run.target.description if run else None
-    report = reports.build(run, state.outcome, state.plan, target)
+    report = reports.build(run, state.outcome, state.plan, settings, baseline=state.baseline())
     secrets = tuple(s for s in ((settings.token,) + (run.target.secrets if run else ())) if s)
     if settings.report_dir is not None:
         try:
@@ -302,14 +293,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             *written,
         ]
     state.summary = reports.summary_lines(report, run, state.report_paths)
-    failing = report.breaking or (settings.strict_drift and report.findings)
+    failing = report.exit_code(strict=settings.strict_drift,
+                               strict_baseline=settings.strict_baseline) == 1
     if failing and session.exitstatus == pytest.ExitCode.OK:
         # A finding fails the test that saw it when that test checks its rule; the shared
         # conversion is checked whole by test_examples only. With that test deselected (-k), a
         # breaking finding must still break the run.
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        state.summary.append("The contract is broken (see the findings above), though no "
-                             "selected test failed on it.")
+        if report.findings:
+            state.summary.append("The contract is broken (see the findings above), though no "
+                                 "selected test failed on it.")
+        else:
+            state.summary.append("The baseline lists entries that no longer occur "
+                                 "(--strict-baseline): remove them from it.")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -60,6 +60,12 @@ OPTIONS: tuple[Option, ...] = (
            "Write junit.xml, drift-report.json and drift-report.md here."),
     Option("--strict-drift", "GHL_STRICT_DRIFT", None,
            "Fail on non-breaking drift (added fields) too.", is_flag=True),
+    Option("--baseline", "GHL_BASELINE", None,
+           "A baseline file (`ghl-contract baseline`): the findings it lists are acknowledged, "
+           "shown and counted but never failing."),
+    Option("--strict-baseline", "GHL_STRICT_BASELINE", None,
+           "Also fail when an entry of --baseline no longer occurs (so that the file shrinks).",
+           is_flag=True),
     Option("--allow-writes", "GHL_ALLOW_WRITES", None,
            "Live mode: allow requests that create invoices.", is_flag=True),
     Option("--max-writes", "GHL_MAX_WRITES", "5",
@@ -176,6 +182,8 @@ class RunSettings:
     max_examples: int | None = None
     report_dir: Path | None = None
     strict_drift: bool = False
+    baseline: Path | None = None
+    strict_baseline: bool = False
     allow_writes: bool = False
     max_writes: int = 5
     cleanup: str = "delete"
@@ -233,6 +241,8 @@ class RunSettings:
                           if raw["max_examples"] else None),
             report_dir=Path(str(raw["report_dir"])) if raw["report_dir"] else None,
             strict_drift=bool(raw["strict_drift"]),
+            baseline=Path(str(raw["baseline"])) if raw["baseline"] else None,
+            strict_baseline=bool(raw["strict_baseline"]),
             allow_writes=bool(raw["allow_writes"]),
             max_writes=int(_positive(named["max_writes"], str(raw["max_writes"]), int,
                                      zero=True)),
@@ -272,6 +282,8 @@ class RunSettings:
         if self.live and (self.mock_drift or self.mock_fault):
             flag = "--mock-drift" if self.mock_drift else "--mock-fault"
             raise UsageError(f"{flag} applies to the embedded mock only; drop it or --base-url.")
+        if self.strict_baseline and self.baseline is None:
+            raise UsageError(f"{named['strict_baseline']} needs --baseline FILE.")
         if self.compare_version is not None and self.compare_version == self.api_version:
             raise UsageError(
                 f"--compare-version {self.compare_version} is the run's --api-version already; "

@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                      "faulty, until interrupted."),
     "check": ("check", "Check captured payloads (JSON, NDJSON, HAR files, directories, or - for "
                        "standard input) against the contract."),
+    "baseline": ("baseline", "Write a baseline from drift reports: the findings it lists are "
+                             "then acknowledged by run --baseline and check --baseline."),
     "diff": ("diff", "Compare two contracts (a schemas directory, 'pinned' or an OpenAPI file) "
                      "for one operation: every change with its pointer, rule and severity."),
     "openapi": ("openapi", "Print an OpenAPI 3.1 document for this operation, assembled from the "

@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ghl_contract.findings import Cleanup, CreatedObject
 from ghl_contract.judge import server_message
 from ghl_contract.operations import Manifest, Operation
-from ghl_contract.suite.ledger import Created, Ledger
+from ghl_contract.suite.ledger import Ledger
 
 MODES = ("delete", "void", "none")
 # Seconds cleanup may take in all: a run stopped by SIGTERM must end within 15 s.
@@ -37,7 +38,7 @@ class Answer:
 Send = Callable[[Operation, Mapping[str, str], Mapping[str, str] | None, Any], Answer]
 
 
-def _request(operation: Operation, created: Created) -> tuple[dict[str, str],
+def _request(operation: Operation, created: CreatedObject) -> tuple[dict[str, str],
                                                                dict[str, str] | None, Any]:
     """Path, query and body of the request that undoes `created`: its id in the one path
     parameter, its location where the operation takes one (query or body)."""
@@ -62,31 +63,33 @@ def clean_up(ledger: Ledger, manifest: Manifest, mode: str, send: Send, *,
     ledger. Stops at the time bound: what is left stays pending for `ghl-contract cleanup`."""
     deadline = clock() + seconds
     for created in ledger.pending():
-        if mode == "none" or not created.undo:
-            ledger.settle(created, "kept", None if mode == "none" else "nothing undoes it")
+        creator = manifest.operations.get(created.operation or "")
+        undo = dict(creator.creates.undo) if creator and creator.creates else {}
+        if mode == "none" or not undo:
+            ledger.settle(created, Cleanup.KEPT, None if mode == "none" else "nothing undoes it")
             continue
         if clock() >= deadline:
-            ledger.settle(created, "failed", f"cleanup ran out of its {seconds:g} s")
+            ledger.settle(created, Cleanup.FAILED, f"cleanup ran out of its {seconds:g} s")
             continue
-        chosen = mode if mode in created.undo else "delete"
-        outcome, detail = _undo(manifest, created, chosen, send)
-        if outcome == "failed" and chosen == "void" and "delete" in created.undo:
+        chosen = mode if mode in undo else "delete"
+        outcome, detail = _undo(manifest.get(undo[chosen]), created, chosen, send)
+        if outcome is Cleanup.FAILED and chosen == "void" and "delete" in undo:
             # HighLevel does not void a draft ("You can delete draft invoice!"): delete it.
             refused = detail
-            outcome, detail = _undo(manifest, created, "delete", send)
-            detail = f"voiding was refused ({refused}); deleted instead" if outcome == \
-                "deleted" else detail
+            outcome, detail = _undo(manifest.get(undo["delete"]), created, "delete", send)
+            if outcome is Cleanup.DELETED:
+                detail = f"voiding was refused ({refused}); deleted instead"
         ledger.settle(created, outcome, detail)
 
 
-def _undo(manifest: Manifest, created: Created, mode: str, send: Send) -> tuple[str, str | None]:
-    operation = manifest.get(created.undo[mode])
+def _undo(operation: Operation, created: CreatedObject, mode: str,
+          send: Send) -> tuple[Cleanup, str | None]:
     path, query, body = _request(operation, created)
     answer = send(operation, path, query, body)
     if answer.status is not None and 200 <= answer.status < 300:
-        return ("voided" if mode == "void" else "deleted"), None
+        return (Cleanup.VOIDED if mode == "void" else Cleanup.DELETED), None
     if answer.status is not None and _gone(answer):
-        return "gone", f"{operation.id} answered {answer.status}: the target no longer has it"
+        return Cleanup.GONE, f"{operation.id} answered {answer.status}: the target no longer has it"
     said = server_message(answer.body) if answer.status is not None else answer.fault
     status = f"{answer.status}" if answer.status is not None else "no answer"
-    return "failed", f"{operation.id} answered {status}" + (f": {said}" if said else "")
+    return Cleanup.FAILED, f"{operation.id} answered {status}" + (f": {said}" if said else "")

@@ -19,7 +19,8 @@ from typing import Any, NoReturn
 
 import pytest
 
-from ghl_contract.findings import Finding, pointers_overlap
+from ghl_contract.baseline import Baseline
+from ghl_contract.findings import Cleanup, CreatedObject, Finding, pointers_overlap
 from ghl_contract.invariants import reads_of
 from ghl_contract.operations import Operation
 from ghl_contract.registry import pinned
@@ -29,7 +30,7 @@ from ghl_contract.suite.ahead import Ahead
 from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, Estimates, filled, templates
 from ghl_contract.suite.examine import SUCCESS, Examiner, Expect
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
-from ghl_contract.suite.ledger import Created, Ledger, created_by
+from ghl_contract.suite.ledger import Ledger, created_by
 from ghl_contract.suite.messages import case_failure, exchange_failure, shape_failure
 from ghl_contract.suite.shapes import shape_differences
 from ghl_contract.suite.target import Target, query_for
@@ -124,6 +125,7 @@ class RunContext:
     shared: dict[str, Seen | str] = field(default_factory=dict)  # steps several tests read
     created_bodies: dict[str, Any] = field(default_factory=dict)  # estimate id -> what made it
     ahead: Ahead | None = None  # generated cases a forked helper is drawing meanwhile
+    baseline: Baseline | None = None  # what it acknowledges is reported, never fails a test
     _keys: set[tuple[str | None, str, str]] = field(default_factory=set)
 
     def record(self, findings: Sequence[Finding]) -> None:
@@ -134,13 +136,19 @@ class RunContext:
                 self._keys.add(key)
                 self.findings.append(finding)
 
+    def unacknowledged(self, findings: Sequence[Finding]) -> list[Finding]:
+        """The findings the run's baseline does not acknowledge: those that can fail a test."""
+        if self.baseline is None:
+            return list(findings)
+        return [f for f in findings if self.baseline.acknowledging(f) is None]
+
     def skipped(self, test_id: str, reason: str) -> None:
         tests = self.skipped_writes.setdefault(reason, [])
         if test_id not in tests:
             tests.append(test_id)
 
     @property
-    def created(self) -> list[Created]:
+    def created(self) -> list[CreatedObject]:
         return list(self.ledger.entries)
 
     def finish(self) -> None:
@@ -258,7 +266,7 @@ class Probe:
         stamped = [replace(f, source=self.test_id, operation=seen.operation.id,
                            status=seen.exchange.status) for f in findings]
         self.run.record(stamped)
-        return replace(seen, findings=(*seen.findings, *stamped))
+        return replace(seen, findings=(*seen.findings, *self.run.unacknowledged(stamped)))
 
     def generated(self, kind: str, count: int) -> list[GeneratedCase]:
         """`count` generated `valid` or `invalid` requests to the run's estimates and location.
@@ -328,7 +336,8 @@ class Probe:
         if self.run.unanswered == UNANSWERED_LIMIT:
             self._stop(f"The run stopped: {self.target.base_url} left {UNANSWERED_LIMIT} "
                        "requests in a row without an answer (timeout or connection error).")
-        return Seen(exchange, tuple(findings), body, operation, dict(path))
+        return Seen(exchange, tuple(self.run.unacknowledged(findings)), body, operation,
+                    dict(path))
 
     def _ledger(self, operation: Operation, exchange: Exchange, sent: Any,
                 path: Mapping[str, str]) -> None:
@@ -345,12 +354,16 @@ class Probe:
         if made is not None:
             self.run.ledger.add(made)
         undone = next(iter(path.values()), None) if len(path) == 1 else None
+        manifest = pinned().manifest
         for entry in self.run.ledger.pending():
-            for mode, undo in entry.undo.items():
-                if undo == operation.id and entry.id == undone:
+            creator = manifest.operations.get(entry.operation or "")
+            undo = creator.creates.undo if creator and creator.creates else {}
+            for mode, undoing in undo.items():
+                if undoing == operation.id and entry.id == undone:
                     # A test undid it (the lifecycle deletes what it made): nothing to clean up.
-                    self.run.ledger.settle(entry, "voided" if mode == "void" else "deleted",
-                                           f"by {self.test_id}")
+                    self.run.ledger.settle(
+                        entry, Cleanup.VOIDED if mode == "void" else Cleanup.DELETED,
+                        f"by {self.test_id}")
 
     def converted(self, key: str) -> Seen:
         """The documented request to the run's estimate `key`, sent once per run and shared by
@@ -453,7 +466,7 @@ class Probe:
                                        source=self.test_id)
         ]
         self.run.record(differences)
-        failing = [f for f in differences if f.breaking or self.strict]
+        failing = [f for f in self.run.unacknowledged(differences) if f.breaking or self.strict]
         if failing:
             pytest.fail(shape_failure(failing, base_version, version, strict=self.strict),
                         pytrace=False)

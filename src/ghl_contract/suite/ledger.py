@@ -1,10 +1,11 @@
 """What a run created on its target, kept where a killed run cannot lose it: the ledger.
 
 Every object a 2xx answer of an operation with `creates` made (an estimate, an invoice, also one a
-request meant to be refused made) is recorded at once, with how to undo it; the ledger file
-(`created.json` in the report directory) is rewritten atomically after every change, so that after
-a kill `ghl-contract cleanup REPORT_DIR` finds every object the run made and what became of it.
-The file holds no secret: the token is given again to the cleanup.
+request meant to be refused made) is recorded at once as the report's `CreatedObject`; the ledger
+file (`created.json` in the report directory) is rewritten atomically after every change, so that
+after a kill `ghl-contract cleanup REPORT_DIR` finds every object the run made and what became of
+it. What undoes an object is the manifest's business (its operation's `creates.undo`). The file
+holds no secret: the token is given again to the cleanup.
 """
 
 from __future__ import annotations
@@ -13,43 +14,20 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ghl_contract.errors import UsageError
-from ghl_contract.findings import value_at
+from ghl_contract.findings import Cleanup, CreatedObject, value_at
 from ghl_contract.operations import Operation
 
 LEDGER_NAME = "created.json"
-PENDING = "pending"  # not cleaned up yet
-# What cleanup did with an object: deleted, voided, kept (--cleanup none), gone (the target no
-# longer has it: deleted by someone else, or by an earlier cleanup), failed (see `detail`).
-OUTCOMES = ("pending", "deleted", "voided", "kept", "gone", "failed")
-
-
-@dataclass(frozen=True)
-class Created:
-    """One object the run created, and what cleanup did with it."""
-
-    operation: str  # the operation that created it
-    object: str  # invoice, estimate
-    id: str
-    number: str | None = None
-    location: str | None = None
-    undo: Mapping[str, str] = field(default_factory=dict)  # cleanup mode -> operation id
-    cleanup: str = PENDING
-    detail: str | None = None  # why cleanup failed, or how it ended otherwise
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["undo"] = dict(self.undo)
-        return {key: value for key, value in data.items() if value is not None}
 
 
 def created_by(operation: Operation, body: Any, sent: Mapping[str, Any] | None = None
-               ) -> Created | None:
+               ) -> CreatedObject | None:
     """The object a 2xx `body` of `operation` says it created, if the manifest says it creates
     one and the body names its id."""
     creates = operation.creates
@@ -62,10 +40,10 @@ def created_by(operation: Operation, body: Any, sent: Mapping[str, Any] | None =
     location = value_at(body, creates.location) if creates.location else None
     if not isinstance(location, str) and sent is not None:
         location = sent.get("altId")
-    return Created(operation.id, creates.object, object_id,
-                   str(number) if isinstance(number, str | int) and not isinstance(number, bool)
-                   else None,
-                   location if isinstance(location, str) else None, dict(creates.undo))
+    return CreatedObject(operation.id, creates.object, object_id,
+                         str(number) if isinstance(number, str | int)
+                         and not isinstance(number, bool) else None,
+                         location if isinstance(location, str) else None)
 
 
 @dataclass
@@ -76,21 +54,21 @@ class Ledger:
     target: str  # the base URL the objects live on
     api_version: str
     path: Path | None = None
-    entries: list[Created] = field(default_factory=list)
+    entries: list[CreatedObject] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, created: Created) -> None:
+    def add(self, created: CreatedObject) -> None:
         with self._lock:
-            if any(e.object == created.object and e.id == created.id for e in self.entries):
+            if any(e.kind == created.kind and e.id == created.id for e in self.entries):
                 return
             self.entries.append(created)
             self._save()
 
-    def settle(self, created: Created, outcome: str, detail: str | None = None) -> None:
+    def settle(self, created: CreatedObject, outcome: Cleanup, detail: str | None = None) -> None:
         """Record what cleanup did with `created`."""
         with self._lock:
             self.entries = [replace(e, cleanup=outcome, detail=detail)
-                            if (e.object, e.id) == (created.object, created.id) else e
+                            if (e.kind, e.id) == (created.kind, created.id) else e
                             for e in self.entries]
             self._save()
 
@@ -120,19 +98,14 @@ class Ledger:
         except (OSError, ValueError) as exc:
             raise UsageError(f"The ledger {path} cannot be read: {exc}.") from None
         try:
-            entries = [Created(**{**entry, "undo": dict(entry.get("undo", {}))})
+            entries = [CreatedObject(entry["operation"], entry["kind"], entry["id"],
+                                     entry.get("number"), entry.get("location"),
+                                     Cleanup(entry["cleanup"]), entry.get("detail"))
                        for entry in data["created"]]
             return cls(str(data["target"]), str(data["api_version"]), path, entries)
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise UsageError(f"The ledger {path} is not one ghl-contract wrote ({exc}).") from None
 
-    def pending(self) -> list[Created]:
+    def pending(self) -> list[CreatedObject]:
         """What still needs cleaning up, newest first (an invoice before its estimate)."""
-        return [e for e in reversed(self.entries) if e.cleanup in (PENDING, "failed")]
-
-
-def outcome_counts(entries: Iterable[Created]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for entry in entries:
-        counts[entry.cleanup] = counts.get(entry.cleanup, 0) + 1
-    return counts
+        return [e for e in reversed(self.entries) if e.left]

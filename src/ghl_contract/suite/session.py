@@ -20,6 +20,7 @@ from ghl_contract.settings import OPTIONS, RunSettings
 from ghl_contract.suite.markers import MARKER, NEEDS
 
 if TYPE_CHECKING:
+    from ghl_contract.baseline import Baseline
     from ghl_contract.suite.ahead import Ahead
     from ghl_contract.suite.context import RunContext
     from ghl_contract.suite.reports import Outcome
@@ -61,6 +62,7 @@ class SuiteState:
     summary: list[str] = field(default_factory=list)
     _settings: RunSettings | None = None
     _outline: Outline | None = None
+    _baseline: Baseline | None = None
 
     def settings(self) -> RunSettings:
         """The run's settings: those `ghl-contract run` gave, else from the options and the
@@ -81,6 +83,18 @@ class SuiteState:
                 raise pytest.UsageError(str(exc)) from None
             self._settings = settings
         return self._settings
+
+    def baseline(self) -> Baseline | None:
+        """The run's --baseline, read once; an unreadable or invalid file is a UsageError."""
+        path = self.settings().baseline
+        if path is not None and self._baseline is None:
+            from ghl_contract.baseline import load
+
+            try:
+                self._baseline = load(path)
+            except UsageError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        return self._baseline
 
     def outline(self) -> Outline:
         if self._outline is None:
