@@ -123,6 +123,13 @@ def pytest_configure(config: pytest.Config) -> None:
         # Each worker would start its own run: its own write budget, rate limiter and reports.
         raise pytest.UsageError("The contract suite runs in one process (its write budget, rate "
                                 "limit and reports are the run's); drop -n/--numprocesses.")
+    if given_settings(config) is None and not config.option.collectonly:
+        from ghl_contract.suite.preflight import preflight
+
+        try:
+            preflight(settings)  # `ghl-contract run` sent it before pytest started
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
     if settings.report_dir is not None and not getattr(config.option, "xmlpath", None):
         try:
             settings.report_dir.mkdir(parents=True, exist_ok=True)
