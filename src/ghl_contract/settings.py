@@ -235,6 +235,11 @@ class RunSettings:
                 raise UsageError(f"{option.flag} is empty; give it a value or leave it out.")
             if value in (None, False):
                 env = environ.get(option.env)
+                if env is not None and not env.strip() and option.dest in _NEVER_EMPTY:
+                    # GHL_BASE_URL set from a secret that is missing: not a run against the
+                    # embedded mock that passes for a run against the sandbox.
+                    raise UsageError(f"{option.env} is set but empty; give it a value or unset "
+                                     "it.")
                 if env not in (None, ""):
                     named[option.dest] = option.env
                 if option.is_flag:
@@ -318,6 +323,9 @@ class RunSettings:
                     f"A run against {self.base_url} needs {', '.join(missing)}; nothing was sent."
                 )
 
+
+# Variables whose empty value would silently change what the run tests.
+_NEVER_EMPTY = frozenset({"base_url"})
 
 # Options that only mean something against a live base URL (their environment variables may stay
 # set for other jobs: only options given on the command line are refused without --base-url).
