@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                    "exit 0 when the contract holds, 1 when it is broken, 2 on a usage error."),
     "mock": ("mock", "Serve a faithful mock of the API on loopback, optionally drifted or "
                      "faulty, until interrupted."),
+    "proxy": ("proxy", "Forward your own application's traffic to the API unchanged and judge "
+                       "each exchange against the contract, live, until stopped."),
     "check": ("check", "Check captured payloads (JSON, NDJSON, HAR files, directories, or - for "
                        "standard input) against the contract."),
     "diff": ("diff", "Compare two contracts (a schemas directory, 'pinned' or an OpenAPI file) "
