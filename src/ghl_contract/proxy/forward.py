@@ -1,7 +1,7 @@
 """The proxy itself: an ASGI app that forwards each request to the upstream and relays its answer.
 
 A request goes on as it came (method, raw path and query, end-to-end headers with the client's own
-Authorization, body bytes) through httpx's async client, whose pool keeps the upstream's
+Authorization, body bytes) through httpx's async transport, whose pool keeps the upstream's
 connections alive. The answer comes back as it was sent (status, end-to-end headers, the body's
 bytes with their content coding), streamed chunk by chunk as they arrive; only then is the
 exchange handed to the session to judge, off the answer's path. With --enforce the answer of a
@@ -78,17 +78,17 @@ async def _chained(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
 
 class ProxyApp:
     """Forwards to `upstream` (a base URL, its path put before every request's); see the module
-    docstring. `client` builds the httpx client at the server's start-up (lifespan)."""
+    docstring. `transport` builds the httpx transport at the server's start-up (lifespan)."""
 
     def __init__(self, upstream: str, session: Session, secrets: Secrets, *,
-                 client: Callable[[], httpx.AsyncClient], enforce: bool, timeout: float,
-                 max_body: int) -> None:
-        self._base = httpx.URL(upstream)
-        self._base_path = self._base.raw_path.split(b"?")[0].rstrip(b"/")
+                 transport: Callable[[], httpx.AsyncBaseTransport], enforce: bool,
+                 timeout: float, max_body: int) -> None:
+        self._base = upstream.rstrip("/")
         self._session = session
         self._secrets = secrets
-        self._new_client = client
-        self._client: httpx.AsyncClient | None = None
+        self._new_transport = transport
+        self._transport: httpx.AsyncBaseTransport | None = None
+        self._timeouts = httpx.Timeout(timeout).as_dict()
         self._enforce = enforce
         self._timeout = timeout
         self._max_body = max_body
@@ -106,11 +106,11 @@ class ProxyApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self._client = self._new_client()
+                self._transport = self._new_transport()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self._client is not None:
-                    await self._client.aclose()
+                if self._transport is not None:
+                    await self._transport.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -153,13 +153,14 @@ class ProxyApp:
                     content: bytes | AsyncIterator[bytes], deadline: float
                     ) -> httpx.Response | None:
         """The upstream's answer, its body not read yet; None (and the fault noted) if none."""
-        assert self._client is not None, "the server's start-up creates the client"
-        target = self._base_path + raw_path + (b"?" + query if query else b"")
+        assert self._transport is not None, "the server's start-up creates the transport"
+        target = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
         try:
-            request = httpx.Request(forwarded.method, self._base.copy_with(raw_path=target),
-                                    headers=forwarded.request_headers, content=content)
+            request = httpx.Request(forwarded.method, self._base + target,
+                                    headers=forwarded.request_headers, content=content,
+                                    extensions={"timeout": self._timeouts})
             async with asyncio.timeout_at(deadline):
-                return await self._client.send(request, stream=True)
+                return await self._transport.handle_async_request(request)
         except UPSTREAM_ERRORS as exc:
             forwarded.fault = exc
             return None

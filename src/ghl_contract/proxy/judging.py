@@ -61,12 +61,12 @@ class Judge:
         if forwarded.fault is not None:
             return Verdict(request, [self._fault(forwarded, operation)])
         if forwarded.response_body is None:
-            return Verdict(request, unjudged=f"larger than {self._max_body // 2**20} MiB")
+            return Verdict(request, unjudged=f"larger than {_size(self._max_body)}")
         try:
             body = decoded(forwarded.response_body,
                            header(forwarded.response_headers, b"content-encoding"), self._max_body)
         except TooLarge:
-            return Verdict(request, unjudged=f"larger than {self._max_body // 2**20} MiB decoded")
+            return Verdict(request, unjudged=f"larger than {_size(self._max_body)} decoded")
         except UnknownCoding as coding:
             return Verdict(request, unjudged=f"content coding {coding} (not gzip or deflate)")
         except zlib.error:
@@ -137,3 +137,10 @@ def _sent(forwarded: Forwarded) -> Any:
         except orjson.JSONDecodeError:
             return None
     return dict(parse_qsl(forwarded.query)) if forwarded.query else None
+
+
+def _size(count: int) -> str:
+    for unit, size in (("MiB", 2**20), ("KiB", 2**10)):
+        if count >= size and count % size == 0:
+            return f"{count // size} {unit}"
+    return f"{count} bytes"

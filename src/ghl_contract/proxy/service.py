@@ -67,7 +67,7 @@ def start(options: ProxyOptions, findings_out: TextIO) -> Iterator[RunningProxy]
                           max_body=options.max_body)
         stack.callback(session.close)  # after the server: what is in flight is judged too
         app = ProxyApp(options.upstream, session, secrets,
-                       client=lambda: _upstream.client(options.upstream, options.timeout),
+                       transport=lambda: _upstream.transport(options.upstream),
                        enforce=options.enforce, timeout=options.timeout,
                        max_body=options.max_body)
         running = stack.enter_context(
