@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from ghl_contract.proxy.answers import ENFORCED, UPSTREAM_FAULT, bad_gateway
+from ghl_contract.proxy.answers import ENFORCED, SHUTDOWN, UPSTREAM_FAULT, bad_gateway
 from ghl_contract.proxy.exchange import Forwarded
 from ghl_contract.proxy.redaction import Secrets
 from ghl_contract.proxy.session import Session
@@ -132,18 +132,32 @@ class ProxyApp:
             query=query.decode("latin-1"), operation=matched[0] if matched else None,
             parameters=matched[1] if matched else {}, request_headers=headers,
             request_body=body if rest is None else None, started_at=time.time())
+        head_sent = False
+
+        async def relaying(message: Message) -> None:
+            nonlocal head_sent
+            head_sent = head_sent or message["type"] == "http.response.start"
+            await send(message)
+
         try:
             response = await self._send(forwarded, raw_path, query,
                                         body if rest is None else _chained(body, rest), deadline)
             if response is None:
-                await self._answer_fault(send, forwarded, started)
+                await self._answer_fault(relaying, forwarded, started)
             elif self._enforce and forwarded.operation is not None:
-                await self._relay_judged(send, forwarded, response, deadline, started)
+                await self._relay_judged(relaying, forwarded, response, deadline, started)
             else:
-                await self._relay(send, forwarded, response, deadline)
+                await self._relay(relaying, forwarded, response, deadline)
         except asyncio.CancelledError:
-            forwarded.shutdown = True  # the server stopped waiting for this exchange
-            raise
+            # The server's grace period ended with this exchange in flight: the proxy stops.
+            # The client gets a 503 if nothing of the answer has gone yet, else a closed
+            # connection; either way the task ends here, quietly, as the server asked.
+            forwarded.shutdown = True
+            if not head_sent:
+                headers, answer = bad_gateway(
+                    SHUTDOWN, "ghl-contract proxy: stopped before the upstream answered.", (),
+                    self._secrets, status=503)
+                await _answer(send, 503, headers, answer)
         finally:
             if not forwarded.handed:  # judged later, off the answer's path
                 forwarded.elapsed = time.perf_counter() - started
