@@ -4,10 +4,14 @@ request of no known operation is forwarded and counted, never judged."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import httpx
 import orjson
 import pytest
 
+from ghl_contract.cli import run
 from ghl_contract.mock import DRIFT_PROFILES, DriftProfile, MockApp
 from ghl_contract.proxy.testing import (
     CONVERSION,
@@ -85,3 +89,15 @@ def test_a_number_given_twice_is_found_across_the_session() -> None:
     reused = [f for f in report_after(proxy).findings if f.rule == "invoice-number-reused"]
     assert [(f.pointer, f.source) for f in reused] == [
         ("/invoice/invoiceNumber", f"#2 POST {CONVERSION} response")]
+
+
+def test_a_recording_is_judged_again_by_check_with_the_same_findings(tmp_path: Path) -> None:
+    with served(MockApp(drift="wrong-total")) as url, \
+            proxied(url, record_dir=tmp_path) as proxy, httpx.Client() as client:
+        client.post(proxy.url + CONVERSION, content=BODY, headers=conversion_headers())
+        client.get(proxy.url + "/__mock__/invoices")
+    live = [(f.rule, f.pointer) for f in report_after(proxy).findings]
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["check", str(tmp_path / "exchanges.har"), "--format", "json"], out, err) == 1
+    assert [(f["rule"], f["pointer"]) for f in orjson.loads(out.getvalue())["findings"]] == live
+    assert live == [("total-mismatch", "/invoice/total")]
