@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                            "created.json): delete or void, idempotent."),
     "mock": ("mock", "Serve a faithful mock of the API on loopback, optionally drifted or "
                      "faulty, until interrupted."),
+    "proxy": ("proxy", "Forward your own application's traffic to the API unchanged and judge "
+                       "each exchange against the contract, live, until stopped."),
     "check": ("check", "Check captured payloads (JSON, NDJSON, HAR files, directories, or - for "
                        "standard input) against the contract."),
     "baseline": ("baseline", "Write a baseline from drift reports: the findings it lists are "
