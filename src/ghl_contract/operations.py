@@ -55,6 +55,8 @@ class Response:
     # Where the body holds the objects the invariants know: "invoice" -> "/invoice" ("" the whole
     # body, "*" every item of an array).
     objects: Mapping[str, str] = field(default_factory=dict)
+    # Named examples, where the vendor documents several bodies for the status: name -> path.
+    examples: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -241,7 +243,7 @@ def _operation(path: Path, data: Mapping[str, Any]) -> Operation:
     responses = {
         int(status): Response(int(status), entry["description"], entry["schema"],
                               entry.get("example"), bool(entry.get("observed", False)),
-                              dict(entry.get("objects", {})))
+                              dict(entry.get("objects", {})), dict(entry.get("examples", {})))
         for status, entry in sorted(data["responses"].items())
     }
     creates = data.get("creates")
@@ -276,13 +278,12 @@ def load_manifest(directory: Path, schema_names: Collection[str]) -> Manifest:
     if not files:
         raise UsageError(f"The contract {directory} has no operation manifest ({folder}/*.json).")
     operations: dict[str, Operation] = {}
+    paths: dict[str, Path] = {}
     for path in files:
         operation = _operation(path, _entry(path))
         _consistent(path, operation, directory, schema_names)
-        if operation.id in operations:
-            raise UsageError(f"Two manifest entries name the operation {operation.id!r}.")
-        operations[operation.id] = operation
-    _coherent(directory, operations)
+        operations[operation.id], paths[operation.id] = operation, path
+    _coherent(folder, operations, paths)
     return Manifest(operations)
 
 
@@ -304,35 +305,42 @@ def _consistent(path: Path, operation: Operation, directory: Path,
     for name in named:
         if name is not None and name not in schema_names:
             raise wrong(f"names the schema {name}, which the contract does not have")
-    examples = [operation.request_example] + [r.example for r in operation.responses.values()]
+    examples = [operation.request_example] + [
+        example for response in operation.responses.values()
+        for example in (response.example, *response.examples.values())]
     for example in examples:
         if example is not None and not (directory / example).is_file():
             raise wrong(f"names the example {example}, which does not exist")
 
 
-def _coherent(directory: Path, operations: Mapping[str, Operation]) -> None:
-    """The entries agree with each other: one primary, unique routes, known undo operations."""
+def _coherent(folder: Path, operations: Mapping[str, Operation],
+              paths: Mapping[str, Path]) -> None:
+    """The entries agree with each other: one primary, unique routes, known undo operations,
+    at most one preflight read. Each file's name is its operation's id (checked first), so ids
+    are unique."""
     checks = [op.id for op in operations.values() if op.preflight]
     if len(checks) > 1 or any(operations[op].writes for op in checks):
-        raise UsageError(f"The manifest of {directory} marks {', '.join(checks)} for preflight; "
-                         "at most one operation is, and it does not write.")
+        raise UsageError(f"The operation files {', '.join(str(paths[i]) for i in checks)} are "
+                         "marked preflight; at most one is, and it does not write.")
     primary = [op.id for op in operations.values() if op.primary]
-    if len(primary) != 1:
-        raise UsageError(f"The manifest of {directory} marks {len(primary)} operations as primary "
-                         f"({', '.join(primary) or 'none'}); exactly one is.")
+    if not primary:
+        raise UsageError(f"No operation file in {folder} is marked primary; exactly one is.")
+    if len(primary) > 1:
+        raise UsageError(f"The operation files {', '.join(str(paths[i]) for i in primary)} are "
+                         "each marked primary; exactly one is.")
     routes: dict[tuple[str, str], str] = {}
     for op in operations.values():
         route = (op.method, _PARAMETER.sub("{}", op.path))
         if route in routes:
-            raise UsageError(f"The operations {routes[route]} and {op.id} of the manifest share "
-                             f"the route {op.label}.")
+            raise UsageError(f"The operation file {paths[op.id]} has the route {op.label}, "
+                             f"which {paths[routes[route]]} has too.")
         routes[route] = op.id
         for mode, undo in (op.creates.undo.items() if op.creates else ()):
             target = operations.get(undo)
             if target is None:
-                raise UsageError(f"The operation {op.id} is undone ({mode}) by {undo!r}, which "
-                                 "the manifest does not have.")
+                raise UsageError(f"The operation file {paths[op.id]} is undone ({mode}) by "
+                                 f"{undo!r}, which the manifest does not have.")
             if len(target.path_names) != 1:
-                raise UsageError(f"The operation {undo}, which undoes {op.id}, takes "
-                                 f"{len(target.path_names)} path parameters; it takes the "
-                                 "created id as its one.")
+                raise UsageError(f"The operation file {paths[op.id]} is undone ({mode}) by "
+                                 f"{undo}, which takes {len(target.path_names)} path parameters; "
+                                 "it takes the created id as its one.")
