@@ -58,6 +58,22 @@ WINDOW = 10.0  # seconds per window of the sustained run's report
 START_TIMEOUT = 30.0
 RUN_TIMEOUT = 600.0  # seconds for the default contract run
 CLI = [sys.executable, "-c", "from ghl_contract.cli import main; main()"]
+# The same command, with the mock's garbage collections timed (gc.callbacks) and, when it stops,
+# reported on stderr as JSON: per generation, how many and their pauses in seconds.
+GC_PROBE = """
+import atexit, gc, json, sys, time
+pauses = {0: [], 1: [], 2: []}
+began = [0.0]
+def watch(phase, info):
+    if phase == "start":
+        began[0] = time.perf_counter()
+    else:
+        pauses[info["generation"]].append(time.perf_counter() - began[0])
+gc.callbacks.append(watch)
+atexit.register(lambda: print("GC " + json.dumps(pauses), file=sys.stderr, flush=True))
+from ghl_contract.cli import main
+main()
+"""
 DOCUMENTED = "5f9d6d8b1b2d2c001f2d9e4b"
 PATH = f"/invoices/estimate/{DOCUMENTED}/invoice"
 LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
@@ -81,10 +97,13 @@ class Level:
 
 
 @contextmanager
-def mock_process() -> Iterator[str]:
-    """`ghl-contract mock` on a free loopback port, with a rate limit the load never reaches."""
-    command = [*CLI, "mock", "--port", "0", "--rate-limit", "1000000000/1s"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+def mock_process(collections: dict[str, list[float]] | None = None) -> Iterator[str]:
+    """`ghl-contract mock` on a free loopback port, with a rate limit the load never reaches;
+    with `collections`, its garbage collections' pauses by generation are put there."""
+    command = [*(CLI if collections is None else [sys.executable, "-c", GC_PROBE]),
+               "mock", "--port", "0", "--rate-limit", "1000000000/1s"]
+    stderr = None if collections is None else subprocess.PIPE
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True) as process:
         stdout = process.stdout
         assert stdout is not None
         lines: queue.Queue[str] = queue.Queue()
@@ -98,6 +117,10 @@ def mock_process() -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(START_TIMEOUT)
+        if collections is not None and process.stderr is not None:
+            for line in process.stderr.read().splitlines():
+                if line.startswith("GC "):
+                    collections.update(json.loads(line[3:]))
 
 
 def request_bytes(port: int, token: str, body: bytes) -> bytes:
@@ -184,7 +207,8 @@ def _percentiles(latencies: list[float]) -> tuple[float, float, float]:
 
 def sustained(seconds: float, connections: int, token: str, request: dict[str, object]) -> int:
     """The sustained run: one level for `seconds`, reported as a whole and per window."""
-    with mock_process() as url:
+    collections: dict[str, list[float]] = {}
+    with mock_process(collections) as url:
         port = int(url.rsplit(":", 1)[1])
         raw = request_bytes(port, token, orjson.dumps(request))
         started = time.perf_counter()
@@ -200,6 +224,10 @@ def sustained(seconds: float, connections: int, token: str, request: dict[str, o
         p50, p99, worst = _percentiles(windows[index])
         print(f"{index * WINDOW:>4.0f}-{(index + 1) * WINDOW:<4.0f} {len(windows[index]):>9,} "
               f"{p50:>7.2f} {p99:>7.2f} {worst:>8.1f}")
+    for generation, pauses in sorted(collections.items()):
+        longest = max(pauses, default=0.0) * 1000
+        print(f"the mock's generation-{generation} collections: {len(pauses):,}, "
+              f"{sum(pauses) * 1000:,.0f} ms in all, longest {longest:.1f} ms")
     p50, p99, worst = _percentiles(level.latencies)
     ratio = p99 / p50
     print(f"whole run: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.1f} ms; p99/p50 "

@@ -38,14 +38,13 @@ def new_id() -> str:
 
 def timestamp(now: datetime) -> str:
     """`now` as the API writes date-times: UTC, milliseconds, `Z`."""
-    now = now.astimezone(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: a tenth of its cost, and a conversion writes two of these
+    return now.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def local_timestamp(now: datetime, zone: ZoneInfo) -> str:
     """`now` as the live API writes action-history times: the location's local time, no zone."""
-    local = now.astimezone(zone)
-    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+    return now.astimezone(zone).replace(tzinfo=None).isoformat(timespec="milliseconds")
 
 
 def json_number(value: Decimal) -> int | float:
