@@ -58,11 +58,11 @@ HTML_PAGE = (
 )
 
 
-UNAUTHORIZED = {"statusCode": 401, "message": "Invalid token: access token is invalid",
-                "error": "Unauthorized"}
-TOO_MANY = {"statusCode": 429, "message": "Too many requests"}
-TOO_LARGE = {"statusCode": 413, "message": "request entity too large", "error": "Payload Too Large"}
-SERVER_ERROR = {"statusCode": 500, "message": "Internal server error"}
+# Refusals of any operation: (status, message, the status's name NestJS adds).
+UNAUTHORIZED = (401, "Invalid token: access token is invalid", "Unauthorized")
+TOO_MANY = (429, "Too many requests", None)
+TOO_LARGE = (413, "request entity too large", "Payload Too Large")
+SERVER_ERROR = (500, "Internal server error", None)
 
 P = TypeVar("P", DriftProfile, FaultProfile, Behaviour)
 
@@ -79,6 +79,10 @@ class Answer:
 
 def _json(status: int, payload: Any) -> Answer:
     return Answer(status, orjson.dumps(payload))
+
+
+def _refusal(refused: Refused) -> Answer:
+    return _json(refused.status, refused.body())
 
 
 def _profile(table: Mapping[str, P], name: str | None, kind: str) -> P | None:
@@ -237,9 +241,9 @@ class MockApp:
             return
         if fault is not None and not fault.processes:
             answer = (Answer(200, HTML_PAGE, b"text/html; charset=utf-8")
-                      if fault.name == "html" else _json(500, SERVER_ERROR))
+                      if fault.name == "html" else _refusal(Refused(*SERVER_ERROR)))
         elif not verdict.allowed:
-            answer = _json(429, TOO_MANY)
+            answer = _refusal(Refused(*TOO_MANY))
         else:
             query = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"),
                                    keep_blank_values=True))
@@ -253,55 +257,54 @@ class MockApp:
     def _answer(self, route: Route, path: dict[str, str], query: dict[str, str],
                 headers: Mapping[str, str], location: str | None, body: bytes | None) -> Answer:
         """The operation's answer when nothing is broken on purpose."""
+        try:
+            call = self._checked(route, path, query, headers, location, body)
+            return Answer(route.operation.success.status, route.handler(self.store, call))
+        except Refused as refused:
+            return _refusal(refused)
+
+    def _checked(self, route: Route, path: dict[str, str], query: dict[str, str],
+                 headers: Mapping[str, str], location: str | None, body: bytes | None) -> Call:
+        """The call its handler gets, once every check has passed; Refused at the first that
+        fails."""
         operation = route.operation
         problems = {_header_field(error) for error in self._header_validator.iter_errors(headers)}
         if "Authorization" in problems or location is None:
-            return _json(401, UNAUTHORIZED)
+            raise Refused(*UNAUTHORIZED)
         if "Version" in problems:
             version = headers.get("Version")
             said = "is missing" if version is None else f"{version!r} is not supported"
-            message = f"The Version header {said}; send one of {', '.join(self.versions)}."
-            return _json(400, {"statusCode": 400, "message": message})
+            raise Refused(400, f"The Version header {said}; send one of "
+                               f"{', '.join(self.versions)}.")
         sent: Any = query
         if operation.request is not None:
-            parsed = self._body(body, "Content-Type" in problems)
-            if isinstance(parsed, Answer):
-                return parsed
-            sent = parsed
+            sent = self._body(body, "Content-Type" in problems)
         messages = (route.rules.parameter_problems("path", path)
                     or route.rules.parameter_problems("query", query)
                     or (route.rules.body_problems(sent) if operation.request is not None else []))
         if messages:
-            return _json(422, {"statusCode": 422, "message": messages,
-                               "error": "Unprocessable Entity"})
+            raise Refused(422, messages, "Unprocessable Entity")
         database = route.rules.database_problem(sent) if operation.request is not None else None
         if database is not None:
-            return _json(500, {"statusCode": 500, "message": database})
+            raise Refused(500, database)
         target = path[operation.path_names[0]] if operation.path_names else ""
-        call = Call(operation, target, sent, Access(location, sent.get("altId")),
+        return Call(operation, target, sent, Access(location, sent.get("altId")),
                     datetime.now(UTC))
-        try:
-            return Answer(operation.success.status, route.handler(self.store, call))
-        except Refused as refused:
-            return _json(refused.status, {"statusCode": refused.status,
-                                          "message": refused.message})
 
     def _body(self, body: bytes | None, wrong_type: bool) -> Any:
-        """The request body as JSON, or the answer that refuses it as it travelled."""
+        """The request body as JSON; Refused as it travelled (400, 413)."""
         if wrong_type:
-            return _json(400, {"statusCode": 400,
-                               "message": "The Content-Type header must be application/json."})
+            raise Refused(400, "The Content-Type header must be application/json.")
         if body is None:
-            return _json(413, TOO_LARGE)
+            raise Refused(*TOO_LARGE)
         if not body.strip():
             if self.behaviour.empty_body_is_object:
                 return {}  # NestJS's body parser: no body is an empty object
-            return _json(400, {"statusCode": 400, "message": "The request body is empty."})
+            raise Refused(400, "The request body is empty.")
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            return _json(400, {"statusCode": 400,
-                               "message": f"The request body is not valid JSON: {exc}."})
+            raise Refused(400, f"The request body is not valid JSON: {exc}.") from None
 
     def _edited(self, answer: Answer, route: Route,
                 rate_headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

@@ -38,12 +38,21 @@ VOID = "void"
 
 
 class Refused(Exception):
-    """A request the state refuses: the status and message of its answer."""
+    """A request the mock refuses: the status of its answer, HighLevel's message (a list for a
+    422's problems) and, as NestJS adds to some, the status's name."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str | list[str], error: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.error = error
+
+    def body(self) -> dict[str, Any]:
+        """The answer's JSON body, in the shape every error of the contract has."""
+        body: dict[str, Any] = {"statusCode": self.status, "message": self.message}
+        if self.error is not None:
+            body["error"] = self.error
+        return body
 
 
 @dataclass(frozen=True)
