@@ -66,7 +66,7 @@ class Behaviour:
     requests: Mapping[str, tuple[Edit, ...]] = field(default_factory=dict)  # op -> schema edits
     database: Mapping[str, Database] = field(default_factory=dict)  # op -> what the DB requires
     answers: tuple[AnswerEdit, ...] = ()
-    created: Mapping[str, Created] = field(default_factory=dict)  # op -> created object's shape
+    created: Mapping[str, Created] = field(default_factory=dict)  # kind -> its shape, as created
 
     def answer_edits(self, operation: str, status: int) -> tuple[Edit, ...]:
         return tuple(edit for answer in self.answers
@@ -96,9 +96,12 @@ def _observed() -> Behaviour:
     created = {op: Created(tuple(entry["fields"]), entry.get("configuration", {}))
                for op, entry in data["created"].items()}
     manifest = pinned().manifest
-    named = [*requests, *created, *(answer.operation for answer in answers)]
+    named = [*requests, *(answer.operation for answer in answers)]
     unknown = sorted({op for op in named if op not in manifest.operations})
+    kinds = {op.creates.object for op in manifest if op.creates}
+    uncreated = sorted(kind for kind in created if kind not in kinds)
     problem = (f"names operations the manifest does not have: {', '.join(unknown)}" if unknown
+               else f"shapes objects no operation creates: {', '.join(uncreated)}" if uncreated
                else next(filter(None, (check(edits, {}) for edits in
                                        (*requests.values(), *(a.patch for a in answers)))), None))
     if problem:

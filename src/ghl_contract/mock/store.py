@@ -144,7 +144,7 @@ class Store:
             number = self._next_estimate[access.location]
             self._next_estimate[access.location] = number + 1
             new = NewEstimate(new_id(), number, location.company_id, location.time_zone, now)
-            shape = self.behaviour.created.get("create-new-estimate") \
+            shape = self.behaviour.created.get("estimate") \
                 if self.behaviour.observed_objects else None
             estimate = documented_estimate(request, new) if shape is None else \
                 observed_estimate(request, new, shape.fields, shape.configuration)
