@@ -5,6 +5,7 @@ delete-estimate's body, lists without traceId, no second invoicing, no void of a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from ghl_contract.judge import check_body
 from ghl_contract.mock import MockApp, Running, load_seed, serve
+from ghl_contract.mock import behaviour as behaviour_file
 from ghl_contract.mock.testing import Caller, estimate_request
 from ghl_contract.registry import pinned
 
@@ -165,6 +167,27 @@ def test_an_empty_body_is_an_empty_object(home: Caller) -> None:
     response = home.send("void-invoice", "6578278e879ad2646715ffff", content=b"")
     assert (response.status_code, response.json()["message"]) == (
         422, ["altId must be a string", "altType should not be empty"])
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"requests": {"no-such-operation": {"patch": []}}},
+     "names operations the manifest does not have: no-such-operation"),
+    ({"created": {"receipt": {"fields": ["_id"]}}}, "shapes objects no operation creates: receipt"),
+    ({"answers": [{"operation": "list-estimates", "status": 200,
+                   "patch": [{"op": "transform", "path": "/total", "transform": "plus"}]}]},
+     "the transform 'plus' is not one of"),
+    ({"answers": [{"operation": "list-estimates", "status": 200, "patch": []}]},
+     "is not valid at /answers/0/patch"),
+], ids=["unknown-operation", "uncreated-kind", "transform", "empty-patch"])
+def test_a_broken_observed_file_fails_naming_it(change: dict[str, Any], says: str,
+                                                tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    data = {**json.loads(behaviour_file.OBSERVED.read_text("utf-8")), **change}
+    path = tmp_path / "observed.json"
+    path.write_text(json.dumps(data), "utf-8")
+    monkeypatch.setattr(behaviour_file, "OBSERVED", path)
+    with pytest.raises(RuntimeError, match=f"^{re.escape(str(path))} .*{re.escape(says)}"):
+        behaviour_file._observed()
 
 
 def test_the_documented_profile_is_the_default() -> None:
