@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "Check captured payloads (JSON, NDJSON, HAR files, directories, or - for "
                        "standard input) against the contract."),
     "diff": ("diff", "Compare two contracts (a schemas directory, 'pinned' or an OpenAPI file) "
-                     "for one operation: every change with its pointer, rule and severity."),
+                     "operation by operation: every change with its pointer, rule and severity."),
     "openapi": ("openapi", "Print an OpenAPI 3.1 document for this operation, assembled from the "
                            "contract's schemas."),
     "lint-vendor": ("lint_vendor", "List where a vendor OpenAPI file contradicts the documented "

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TextIO
 
 from ghl_contract import reporters
-from ghl_contract.cli.diff import add_operation_arguments
-from ghl_contract.openapi_source import load_document, ref_mapping
+from ghl_contract.cli.diff import add_document_arguments
+from ghl_contract.openapi_source import DEFAULT_OPERATION, load_document, ref_mapping
 from ghl_contract.registry import pinned
 from ghl_contract.specdiff import contract_operation
 from ghl_contract.vendor_lint import documented_examples, lint, load_decisions
@@ -18,7 +18,10 @@ from ghl_contract.vendor_lint import documented_examples, lint, load_decisions
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", type=Path, help="the vendor's OpenAPI document.")
-    add_operation_arguments(parser)
+    parser.add_argument("--operation", default=DEFAULT_OPERATION, metavar="ID",
+                        help=f"operationId (or 'METHOD /path') to lint; default "
+                             f"{DEFAULT_OPERATION}.")
+    add_document_arguments(parser)
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
