@@ -48,6 +48,8 @@ def test_history(vendor_dir: Path, case: dict[str, Any]) -> None:
     assert {key: report["summary"][key] for key in case["operations"]} == case["operations"]
     assert report["summary"]["breaking"] == sum(
         row[4] == "breaking" for row in case["findings"])
+    # every rule found has its oasdiff counterpart written down
+    assert sorted(case["oasdiff"]) == sorted({row[3] for row in case["findings"]})
 
 
 def test_the_version_header_of_v3_breaks_the_operation(vendor_dir: Path) -> None:

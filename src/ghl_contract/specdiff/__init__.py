@@ -13,7 +13,7 @@ from __future__ import annotations
 from ghl_contract.findings import Finding
 from ghl_contract.openapi_source import Schema
 from ghl_contract.rules import RULES
-from ghl_contract.specdiff._compare import SchemaDiff, Side, type_change
+from ghl_contract.specdiff._compare import SchemaDiff, Side
 from ghl_contract.specdiff._documents import FAIL_ON, SpecDiff, diff_documents
 from ghl_contract.specdiff._operation import OperationDiff, diff_operations
 from ghl_contract.specdiff.sources import (
@@ -21,7 +21,6 @@ from ghl_contract.specdiff.sources import (
     Source,
     contract_document,
     contract_operation,
-    load_operation,
     load_source,
 )
 
@@ -37,9 +36,7 @@ __all__ = [
     "diff_documents",
     "diff_operations",
     "diff_schemas",
-    "load_operation",
     "load_source",
-    "type_change",
 ]
 
 # Every code the diff can report: the diff section of the rule table.

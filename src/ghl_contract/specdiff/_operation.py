@@ -3,6 +3,7 @@ responses, each change one finding that names the operation.
 
 Where each finding lands (`Finding.source`, then `Finding.pointer`):
 
+- ``operation``: the operation itself, added, removed or renamed (pointer ``""``);
 - ``parameters``: ``/parameters/{in}/{name}``, deeper for an object's field
   (``/parameters/header/Version``, ``/parameters/query/altId``);
 - ``security``: ``/security/{scheme}`` (``/security`` for "no credentials");
@@ -20,7 +21,7 @@ from typing import Any, Literal
 from ghl_contract.findings import Finding, pointer
 from ghl_contract.openapi_source import Operation, Parameter, Requirement
 from ghl_contract.rules import finding
-from ghl_contract.specdiff._compare import SchemaDiff
+from ghl_contract.specdiff._compare import SchemaDiff, Side, Steps
 
 Change = Literal["changed", "unchanged", "added", "removed"]
 
@@ -62,8 +63,9 @@ class _Findings:
         self.found.append(replace(finding(rule, at, message, expected, actual), source=source,
                                   operation=self.operation))
 
-    def schemas(self, old: Mapping[str, Any], new: Mapping[str, Any], **where: Any) -> None:
-        diff = SchemaDiff(operation=self.operation, **where)
+    def schemas(self, old: Mapping[str, Any], new: Mapping[str, Any], side: Side, source: str,
+                subject: str = "The body", prefix: Steps = ()) -> None:
+        diff = SchemaDiff(side, source, subject, prefix, self.operation)
         diff.compare(old, new)
         self.found.extend(diff.findings)
 

@@ -63,8 +63,3 @@ def contract_operation(registry: ContractRegistry, operation_id: str = DEFAULT_O
                          f"{described}, not {operation_id!r}.")
     return document.operation(operation_id)
 
-
-def load_operation(spec: str, operation_id: str = DEFAULT_OPERATION,
-                   refs: Mapping[str, Path] | None = None) -> Operation:
-    """One operation of ``pinned``, a schemas directory or an OpenAPI document."""
-    return load_source(spec, refs).document.operation(operation_id)
