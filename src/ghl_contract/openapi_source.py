@@ -20,6 +20,7 @@ import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
@@ -171,7 +172,7 @@ class OpenAPIDocument:
         self._registry = registry.with_resource(
             self.uri, Specification.OPAQUE.create_resource(self.data))
 
-    @property
+    @cached_property
     def uri(self) -> str:
         return self.path.resolve().as_uri()
 
@@ -200,13 +201,12 @@ class OpenAPIDocument:
         written, fragment = urldefrag(ref)
         mapped = self.refs.get(written) if written else None
         target = ref if mapped is None else mapped.as_uri() + (f"#{fragment}" if fragment else "")
-        holder = Path(unquote(urlparse(base).path))
         try:
             resolved = self._registry.resolver(base_uri=base).lookup(target)
         except (ValueError, TypeError):
             # referencing's pointer walk met a scalar, or a name where an array wants an index
             raise UsageError(
-                f"The reference {ref!r} in {holder} cannot be resolved: its path #{fragment} "
+                f"The reference {ref!r} in {_file(base)} cannot be resolved: its path #{fragment} "
                 "goes through something that is not a JSON object."
             ) from None
         except referencing.exceptions.Unresolvable as exc:
@@ -215,11 +215,11 @@ class OpenAPIDocument:
                 raise cause from None
             if isinstance(cause, _MissingFile):
                 raise UsageError(
-                    f"The reference {ref!r} in {holder} cannot be resolved: {cause}; "
+                    f"The reference {ref!r} in {_file(base)} cannot be resolved: {cause}; "
                     f"map it with --ref {written}=FILE."
                 ) from None
             raise UsageError(
-                f"The reference {ref!r} in {holder} cannot be resolved: its target file has "
+                f"The reference {ref!r} in {_file(base)} cannot be resolved: its target file has "
                 f"nothing at #{fragment}."
             ) from None
         return resolved.contents, urljoin(base, target)
@@ -458,22 +458,25 @@ def _inline(node: Any, base: str, lookup: Lookup, stack: tuple[str, ...]) -> Any
 def _well_formed(schema: Schema, base: str) -> Schema:
     """`schema` if the keywords that the diff and the lint read have the JSON shape they need;
     anything else (``type: 5``, ``required: "id"``) is a UsageError naming the file."""
-    where = Path(unquote(urlparse(base).path))
     kinds = schema.get("type")
     if kinds is not None and not (isinstance(kinds, str) or (
             isinstance(kinds, list) and all(isinstance(kind, str) for kind in kinds))):
-        raise UsageError(f"A schema in {where} has \"type\": {show(kinds)}, which is "
+        raise UsageError(f"A schema in {_file(base)} has \"type\": {show(kinds)}, which is "
                          "neither a type name nor a list of them.")
     required = schema.get("required")
     if required is not None and not (
             isinstance(required, list) and all(isinstance(name, str) for name in required)):
-        raise UsageError(f"A schema in {where} has \"required\": {show(required)}, which "
-                         "is not a list of field names.")
+        raise UsageError(f"A schema in {_file(base)} has \"required\": {show(required)}, "
+                         "which is not a list of field names.")
     properties = schema.get("properties")
     if properties is not None and not isinstance(properties, Mapping):
-        raise UsageError(f"A schema in {where} has \"properties\": {show(properties)}, "
+        raise UsageError(f"A schema in {_file(base)} has \"properties\": {show(properties)}, "
                          "which is not a JSON object.")
     return schema
+
+
+def _file(uri: str) -> Path:
+    return Path(unquote(urlparse(uri).path))
 
 
 def normalise(schema: Schema) -> Schema:
