@@ -80,7 +80,7 @@ _RULES = [
     # -- the request body
     Rule("request-body-added", B, "The operation now requires a request body: a client that sends none is refused."),
     Rule("request-body-added-optional", N, "The operation documents an optional request body: a client that sends none is still served."),
-    Rule("request-body-removed", N, "The operation no longer documents a request body: the server ignores one it does not read (oasdiff errs; a client sending the old body is not refused for it)."),
+    Rule("request-body-removed", N, "The operation no longer documents a request body: the server ignores a body it does not read, so a client sending the old one is not refused for it (oasdiff reports it as an error)."),
     Rule("request-body-required-added", B, "The request body is now required: a client that sends none is refused."),
     Rule("request-body-required-removed", N, "The request body is now optional."),
     Rule("request-required-added", B, "A request field is newly required (or new and required): a client that omits it is refused."),
