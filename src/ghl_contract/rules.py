@@ -62,7 +62,8 @@ _RULES = [
     # carry more. Requests mirror it: accepting more breaks no one, accepting less breaks the
     # clients that send what is no longer accepted. Where oasdiff (the best-known such checker)
     # judges otherwise, the reason says why. Schemas are compared resolved: a `$ref` by the shape
-    # it points to, never by the component's name; an allOf merged into its holder.
+    # it points to, never by the component's name; an allOf merged into its holder, so a branch
+    # added or removed is reported as the keywords it brings (oasdiff reports the branch itself).
     # -- the operation
     Rule("operation-added", N, "The contract documents an operation it did not before: no client calls it yet."),
     Rule("operation-id-changed", N, "An operation's operationId changed: requests are the same; code generated from the document names its method anew (oasdiff: info)."),
