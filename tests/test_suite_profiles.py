@@ -76,5 +76,7 @@ def test_fault_profile_fails_the_run_with_its_rule(profile: FaultProfile, tmp_pa
     run = run_suite(*QUICK, "--request-timeout", "0.3", "--mock-fault", profile.name,
                     report_dir=tmp_path / "r")
     assert run.code == 1, run.output
-    assert profile.rule in {rule for rule, _ in run.rules()}
+    # Every request of the run writes; one left without an answer may have been carried out.
+    wanted = "outcome-unknown" if profile.name == "slow" else profile.rule
+    assert wanted in {rule for rule, _ in run.rules()}
     assert "Traceback" not in run.output

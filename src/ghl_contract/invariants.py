@@ -175,6 +175,16 @@ def _currency(facts: Facts) -> Iterator[Finding]:
                       theirs, ours)
 
 
+@invariant("location-mismatch", objects=("invoice", "estimate"),
+           reads=(("invoice", "/altId"), ("estimate", "/altId")))
+def _same_location(facts: Facts) -> Iterator[Finding]:
+    ours, theirs = facts.value("invoice").get("altId"), facts.value("estimate").get("altId")
+    if isinstance(ours, str) and isinstance(theirs, str) and ours != theirs:
+        yield finding("location-mismatch", facts.at("invoice", "/altId"),
+                      f"The invoice is in location {show(ours)}, but its estimate is in "
+                      f"{show(theirs)}.", theirs, ours)
+
+
 # --- exchange invariants: the body and what was sent -------------------------------------------
 
 def _echoed(field: str, rule: str) -> Check:
@@ -221,6 +231,30 @@ invariant("invoice-mismatch", objects=("invoice",), reads=(("invoice", "/_id"),)
           exchange=True, path="invoiceId")(_requested("invoice"))
 
 
+@invariant("discount-mismatch", objects=("invoice", "estimate"),
+           reads=(("invoice", "/discount"), ("estimate", "/discount")), exchange=True)
+def _discount(facts: Facts) -> Iterator[Finding]:
+    ours, theirs = facts.value("invoice").get("discount"), facts.value("estimate").get("discount")
+    if _map(theirs) and ours != theirs:
+        yield finding("discount-mismatch", facts.at("invoice", "/discount"),
+                      f"The invoice's discount is {show(ours)}, but its estimate's is "
+                      f"{show(theirs)}.", theirs, ours)
+
+
+@invariant("estimate-not-invoiced", objects=("estimate",),
+           reads=(("estimate", "/estimateStatus"),), exchange=True, creates="invoice")
+def _marked_invoiced(facts: Facts) -> Iterator[Finding]:
+    estimate = facts.value("estimate")
+    status = estimate.get("estimateStatus")
+    # An answer that does not show the status says nothing either way: the run reads the
+    # estimate back instead.
+    if ((facts.request or {}).get("markAsInvoiced") is True and "estimateStatus" in estimate
+            and status != "invoiced"):
+        yield finding("estimate-not-invoiced", facts.at("estimate", "/estimateStatus"),
+                      f"The request marked the estimate invoiced, but its status is "
+                      f"{show(status)}.", "invoiced", status)
+
+
 def _item_key(item: Any) -> tuple[Any, ...]:
     if not _map(item):
         return (item,)
@@ -265,12 +299,21 @@ def locate(body: Any, objects: Mapping[str, str]) -> dict[str, tuple[str, Any]]:
 
 def check_all(facts: Facts, *, exchange: bool) -> list[Finding]:
     """The findings of every invariant whose objects the body holds (the exchange ones too when
-    `exchange`: what was sent is known)."""
+    `exchange`: what was sent is known), one per pointer: a value that breaks two invariants is
+    one change, named by the more specific (an exchange invariant before a payload one)."""
     findings: list[Finding] = []
-    for rule in REGISTRY:
+    seen: set[str] = set()
+    for rule in _EXCHANGE_FIRST:
         if (not rule.exchange or exchange) and all(kind in facts.objects for kind in rule.objects):
-            findings.extend(rule.check(facts))
+            for found in rule.check(facts):
+                if found.pointer not in seen:
+                    seen.add(found.pointer)
+                    findings.append(found)
     return findings
+
+
+# Stable: within each group, the order rules are registered in.
+_EXCHANGE_FIRST = sorted(REGISTRY, key=lambda rule: not rule.exchange)
 
 
 def reads_of(operation: Operation) -> dict[str, tuple[str, ...]]:

@@ -90,6 +90,7 @@ class Operation:
     responses: Mapping[int, Response]
     creates: Creates | None = None
     primary: bool = False
+    preflight: bool = False  # the read a live run sends first, to learn the token is accepted
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -162,6 +163,19 @@ class Manifest:
     @property
     def primary(self) -> Operation:
         return next(operation for operation in self if operation.primary)
+
+    def creating(self, kind: str) -> Operation:
+        """The operation that creates objects of `kind` (an estimate...)."""
+        found = next((op for op in self if op.creates is not None and op.creates.object == kind),
+                     None)
+        if found is None:
+            raise UsageError(f"No operation of the manifest creates an {kind}.")
+        return found
+
+    @property
+    def preflight(self) -> Operation | None:
+        """The read a live run sends first (the manifest marks at most one)."""
+        return next((operation for operation in self if operation.preflight), None)
 
     def get(self, operation_id: str) -> Operation:
         """The operation `operation_id` names (or its `METHOD /path`); a UsageError naming the
@@ -250,6 +264,7 @@ def _operation(path: Path, data: Mapping[str, Any]) -> Operation:
                         creates.get("location"), dict(creates.get("undo", {})))
         if creates else None,
         primary=bool(data.get("primary", False)),
+        preflight=bool(data.get("preflight", False)),
     )
 
 
@@ -297,6 +312,10 @@ def _consistent(path: Path, operation: Operation, directory: Path,
 
 def _coherent(directory: Path, operations: Mapping[str, Operation]) -> None:
     """The entries agree with each other: one primary, unique routes, known undo operations."""
+    checks = [op.id for op in operations.values() if op.preflight]
+    if len(checks) > 1 or any(operations[op].writes for op in checks):
+        raise UsageError(f"The manifest of {directory} marks {', '.join(checks)} for preflight; "
+                         "at most one operation is, and it does not write.")
     primary = [op.id for op in operations.values() if op.primary]
     if len(primary) != 1:
         raise UsageError(f"The manifest of {directory} marks {len(primary)} operations as primary "

@@ -1,11 +1,12 @@
-"""The contract suite's pytest plugin: its options, fixtures, plan, reports and summary.
+"""The contract suite's pytest plugin: its options, hooks and fixtures (the rest is suite.session).
 
-The plugin is registered wherever ghl-contract is installed (the pytest11 entry point), so it keeps
-quiet in any session that does not run the contract suite: it only adds options and markers. A
-session runs the suite when its arguments point into the packaged `contract_tests/` directory (or
-it collects a test from there); only then are the settings validated, the Hypothesis profiles
-registered, the plan printed and the reports written. The embedded mock starts when a contract
-test first asks for the `ghl` fixture.
+A session loads it explicitly: the suite's own pytest.ini (`-p ghl_contract.pytest_plugin`), a
+conftest's `pytest_plugins`, or `ghl-contract run`, which also hands it the validated settings
+(`GivenSettings`). It keeps quiet in a session that runs no contract test: it only adds options and
+markers. A contract test is one under the packaged `contract_tests/` or any test that uses the
+`ghl` fixture (a team's own tests count in the reports too). Only when the session runs the suite
+are the settings validated, the Hypothesis profiles registered, the plan printed and the reports
+written. The embedded mock starts when a contract test first asks for the `ghl` fixture.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import gc
 import importlib.util
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,97 +21,29 @@ import pytest
 
 from ghl_contract.errors import UsageError
 from ghl_contract.resources import contract_tests_dir
-from ghl_contract.settings import OPTIONS, Option, RunSettings
+from ghl_contract.settings import OPTIONS, Option
+from ghl_contract.suite.markers import MARKER_HELP, NEEDS, NEEDS_HELP, ORDER
+from ghl_contract.suite.session import (
+    STATE,
+    GivenSettings,
+    SuiteState,
+    dest,
+    generated_kind,
+    given_settings,
+    load_generators,
+    needs_reason,
+    reads_only,
+    state_of,
+)
 
 if TYPE_CHECKING:
     # The suite's machinery (httpx, Schemathesis, the mock) is imported only by a session that
-    # runs the suite: every other pytest session on the machine loads this plugin too.
+    # runs the suite.
     from ghl_contract.suite.ahead import Ahead
     from ghl_contract.suite.context import Probe, RunContext
     from ghl_contract.suite.reports import Outcome
-    from ghl_contract.suite.target import Outline
 
-MARKER = "ghl_requests"
-MARKER_HELP = (f"{MARKER}(requests=1, writes=1, generated=None, converts=False): what a "
-               "contract test sends, for the run's plan (generated: 'valid' or 'invalid', the "
-               "kind of generated cases it sends, each a write; converts: it reads the shared "
-               "documented conversion of its estimate, or of every estimate).")
-
-NEEDS = "ghl_needs"
-NEEDS_HELP = (f"{NEEDS}(what): a contract test that runs only when the run knows `what` "
-              "(other_location, other_estimate, compare_version).")
-# Contract tests run in this order: those that send no write first (they cost no write budget,
-# and a target that does not answer is noticed on them), then by module: conversions first (the
-# documented one, then generated ones), so that a live run's write budget goes to requests that
-# exercise the whole contract before the error cases.
-ORDER = ("test_examples.py", "test_invariants.py", "test_versions.py", "test_properties.py",
-         "test_auth.py", "test_negative.py")
-
-
-@dataclass
-class SuiteState:
-    """What the plugin knows about this session."""
-
-    config: pytest.Config
-    targets_suite: bool
-    contract_ids: set[str] = field(default_factory=set)
-    generated: set[str] = field(default_factory=set)  # kinds of cases collected tests generate
-    plan: list[str] = field(default_factory=list)
-    run: RunContext | None = None
-    outcome: Outcome | None = None  # set once contract tests are collected
-    report_paths: list[Path] = field(default_factory=list)
-    summary: list[str] = field(default_factory=list)
-    _settings: RunSettings | None = None
-    _outline: Outline | None = None
-
-    def settings(self) -> RunSettings:
-        """The run's settings from the options and the environment; a mistake is a UsageError."""
-        if self._settings is None:
-            values = {option.dest: self.config.getoption(_dest(option.dest))
-                      for option in OPTIONS}
-            from ghl_contract.suite.target import validate_mock_profiles
-
-            try:
-                settings = RunSettings.from_values(values)
-                validate_mock_profiles(settings)
-            except UsageError as exc:
-                raise pytest.UsageError(str(exc)) from None
-            self._settings = settings
-        return self._settings
-
-    def outline(self) -> Outline:
-        if self._outline is None:
-            from ghl_contract.suite.target import outline
-
-            try:
-                self._outline = outline(self.settings())
-            except UsageError as exc:
-                raise pytest.UsageError(str(exc)) from None
-        return self._outline
-
-    @property
-    def profile(self) -> str:
-        from ghl_contract.suite.generation import chosen_profile
-
-        return chosen_profile(self.config.getoption("hypothesis_profile", None))
-
-    @property
-    def examples(self) -> int:
-        from ghl_contract.suite.generation import example_count
-
-        return example_count(self.profile, self.settings().max_examples)
-
-
-STATE = pytest.StashKey[SuiteState]()
-
-
-def _dest(name: str) -> str:
-    # Prefixed so that no other plugin's option can collide with ours by destination.
-    return f"ghl_{name}"
-
-
-def _state(config: pytest.Config) -> SuiteState:
-    return config.stash[STATE]
+__all__ = ["GivenSettings"]
 
 
 # Flags another well-known plugin defines, and that plugin's module: where it is installed, the
@@ -121,7 +53,7 @@ _CLAIMED = {"--base-url": "pytest_base_url"}
 
 
 def ghl_flag(option: Option) -> str:
-    """The option's `--ghl-` form, which no other plugin claims (`ghl-contract run` passes it)."""
+    """The option's `--ghl-` form, which no other plugin claims."""
     return f"--ghl-{option.flag.removeprefix('--')}"
 
 
@@ -141,9 +73,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         text = f"{option.help}{default} [env {option.env}]"
         if option.is_flag:
             group.addoption(*session_flags(option), action="store_true", default=False,
-                            dest=_dest(option.dest), help=text)
+                            dest=dest(option.dest), help=text)
         else:
-            group.addoption(*session_flags(option), default=None, dest=_dest(option.dest),
+            group.addoption(*session_flags(option), default=None, dest=dest(option.dest),
                             metavar=option.dest.upper(), help=text)
 
 
@@ -171,7 +103,8 @@ def _targets_suite(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     config.addinivalue_line("markers", NEEDS_HELP)
-    state = SuiteState(config, _targets_suite(config))
+    given = given_settings(config) is not None
+    state = SuiteState(config, given or _targets_suite(config))
     config.stash[STATE] = state
     if not state.targets_suite:
         return
@@ -180,6 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Before Hypothesis' own pytest_configure, which loads --hypothesis-profile.
     register_profiles()
     settings = state.settings()  # a mistake stops the session here, before any request
+    state.baseline()
     if getattr(config.option, "base_url", None) and settings.base_url is None:
         # pytest-base-url's --base-url: aimed at the embedded mock instead, the run would pass
         # without testing the URL the user gave.
@@ -189,6 +123,13 @@ def pytest_configure(config: pytest.Config) -> None:
         # Each worker would start its own run: its own write budget, rate limiter and reports.
         raise pytest.UsageError("The contract suite runs in one process (its write budget, rate "
                                 "limit and reports are the run's); drop -n/--numprocesses.")
+    if given_settings(config) is None and not config.option.collectonly:
+        from ghl_contract.suite.preflight import preflight
+
+        try:
+            preflight(settings)  # `ghl-contract run` sent it before pytest started
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
     if settings.report_dir is not None and not getattr(config.option, "xmlpath", None):
         try:
             settings.report_dir.mkdir(parents=True, exist_ok=True)
@@ -200,52 +141,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "ghl_estimate" in metafunc.fixturenames:
-        known = _state(metafunc.config).outline().estimate_ids
+        known = state_of(metafunc.config).outline().estimate_ids
         metafunc.parametrize("ghl_estimate", known, ids=[f"estimate-{e}" for e in known])
 
 
 def _is_contract(item: pytest.Item) -> bool:
+    """A test of the packaged suite, or any test that uses the suite's `ghl` fixture."""
+    if "ghl" in getattr(item, "fixturenames", ()):
+        return True
     try:
         return _under(Path(item.path).resolve(), contract_tests_dir().resolve())
     except UsageError:
         return False
 
 
-def _generated(item: pytest.Item) -> str | None:
-    """The kind of generated cases a contract test sends, if it sends any."""
-    marker = item.get_closest_marker(MARKER)
-    kind = marker.kwargs.get("generated") if marker is not None else None
-    return str(kind) if kind else None
-
-
-def _reads_only(item: pytest.Item) -> bool:
-    """Whether a contract test sends requests and none of them is a write."""
-    marker = item.get_closest_marker(MARKER)
-    return marker is not None and int(marker.kwargs.get("requests", 0)) > 0 and \
-        not marker.kwargs.get("writes", 0) and not marker.kwargs.get("generated", 0)
-
-
-def _needs_reason(what: str, state: SuiteState) -> str | None:
-    """Why a test marked ghl_needs(what) cannot run in this session, or None when it can."""
-    settings, known = state.settings(), state.outline()
-    missing = {
-        "other_location": None if known.other_location else (
-            "The run knows no second location: pass --other-location-id "
-            "(GHL_OTHER_LOCATION_ID)."),
-        "other_estimate": None if known.other_estimate else (
-            "The run knows no estimate of another location: pass --other-estimate-id "
-            "(GHL_OTHER_ESTIMATE_ID)."),
-        "compare_version": None if settings.compare_version else "No --compare-version was given.",
-    }
-    if what not in missing:
-        raise pytest.UsageError(f"{NEEDS}({what!r}) names nothing the run knows; use one of "
-                                f"{', '.join(missing)}.")
-    return missing[what]
-
-
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    state = _state(config)
+    state = state_of(config)
     contract = [item for item in items if _is_contract(item)]
     if not contract:
         return
@@ -261,7 +173,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                                       "ghl-contract-outcomes")
     for item in contract:
         for marker in item.iter_markers(NEEDS):
-            reason = _needs_reason(str(marker.args[0]), state)
+            reason = needs_reason(str(marker.args[0]), state)
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
     rank = {name: index for index, name in enumerate(ORDER)}
@@ -271,14 +183,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     def key(item: pytest.Item) -> tuple[int, int, int]:
         if id(item) not in contract_ids:
             return (-1, 0, position[id(item)])
-        return (0 if _reads_only(item) else 1, rank.get(item.path.name, len(ORDER)),
+        return (0 if reads_only(item) else 1, rank.get(item.path.name, len(ORDER)),
                 position[id(item)])
 
     items.sort(key=key)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    state = _state(session.config)
+    state = state_of(session.config)
     if not state.contract_ids:
         return
     from ghl_contract.suite.plan import Plan
@@ -286,8 +198,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     settings = state.settings()
     target = f"{settings.base_url} (live)" if settings.live else "the embedded mock"
     contract = [item for item in session.items if item.nodeid in state.contract_ids]
-    state.generated = {kind for item in contract
-                       if item.get_closest_marker("skip") is None and (kind := _generated(item))}
+    state.generated = {kind for item in contract if item.get_closest_marker("skip") is None
+                       and (kind := generated_kind(item))}
     state.plan = Plan.of(contract, state.examples, state.outline().estimate_ids).lines(
         settings, target)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -303,39 +215,43 @@ class _Outcomes:
         self.outcome, self.contract_ids = outcome, contract_ids
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.nodeid not in self.contract_ids:
-            return
-        outcome = self.outcome
-        if report.outcome == "skipped":
-            outcome.skipped += 1
-        elif report.outcome == "failed" and report.when == "call":
-            outcome.failed += 1
-        elif report.outcome == "failed":
-            outcome.errors += 1
-        elif report.when == "call":
-            outcome.passed += 1
+        if report.nodeid in self.contract_ids:
+            self.outcome.add(report)
 
 
 @pytest.fixture(scope="session")
 def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
-    """The contract run: its target (the embedded mock is served meanwhile) and its client."""
+    """The contract run: its target (the embedded mock is served meanwhile), its client, its
+    estimates and the ledger of what it creates, which it cleans up when it ends, however."""
     from ghl_contract.suite.context import RunContext
+    from ghl_contract.suite.estimates import Estimates
+    from ghl_contract.suite.ledger import LEDGER_NAME, Ledger
+    from ghl_contract.suite.run_end import clean_up_run, stopped_by_sigterm
     from ghl_contract.suite.target import open_target
     from ghl_contract.transport import Client
 
-    state = _state(request.config)
+    state = state_of(request.config)
     settings = state.settings()
     ahead: Ahead | None = None
     try:
-        ahead = _load_generators(state)
+        ahead = load_generators(state)
         with open_target(settings) as target, \
-                Client(settings, base_url=target.base_url, token=target.token) as client:
-            run = RunContext(settings, target, client, state.profile, ahead=ahead)
+                Client(settings, base_url=target.base_url, token=target.token) as client, \
+                stopped_by_sigterm():
+            keep = settings.report_dir is not None and not target.embedded
+            ledger = Ledger(target.base_url, settings.api_version,
+                            settings.report_dir / LEDGER_NAME if keep and settings.report_dir
+                            else None)
+            estimates = Estimates(target.estimate_mode, target.estimate_ids)
+            run = RunContext(settings, target, client, state.profile, ledger, estimates,
+                             ahead=ahead, baseline=state.baseline())
             state.run = run
             try:
                 yield run
             finally:
                 run.finish()
+                if not target.embedded:
+                    clean_up_run(run)
     except (UsageError, RuntimeError) as exc:
         if state.run is not None:
             raise
@@ -345,32 +261,6 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
         if ahead is not None:
             ahead.cancel()
         gc.unfreeze()
-
-
-def _load_generators(state: SuiteState) -> Ahead | None:
-    """Load what the generated tests draw from; fork the helper that draws the invalid cases.
-
-    Before the target starts: the helper is forked while the process has a single thread.
-    """
-    settings, known = state.settings(), state.outline()
-    if state.generated:
-        from ghl_contract.suite.generation import prepare
-
-        prepare(known.location_id, known.estimate_ids)
-    # What is loaded by now (modules, schemas, strategies) lives as long as the run: frozen,
-    # the collector stops walking it again on every pass while generation allocates.
-    gc.freeze()
-    if "invalid" not in state.generated or (settings.live and not settings.allow_writes):
-        return None  # a live run without writes sends no generated case: nothing to draw ahead
-    from functools import partial
-
-    from ghl_contract.suite.ahead import Ahead
-    from ghl_contract.suite.generation import invalid_cases
-
-    return Ahead.start("invalid", state.examples, partial(
-        invalid_cases, state.examples, estimate_ids=known.estimate_ids,
-        location_id=known.location_id, api_version=settings.api_version,
-        profile=state.profile))
 
 
 @pytest.fixture
@@ -384,7 +274,7 @@ def ghl(ghl_run: RunContext, request: pytest.FixtureRequest) -> Probe:
 @pytest.fixture
 def ghl_examples(request: pytest.FixtureRequest) -> int:
     """Generated cases per generated test (--max-examples, else the Hypothesis profile's)."""
-    return _state(request.config).examples
+    return state_of(request.config).examples
 
 
 @pytest.hookimpl(trylast=True)
@@ -396,8 +286,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     settings = state.settings()
     run = state.run
-    target = run.target.description if run else None
-    report = reports.build(run, state.outcome, state.plan, target)
+    report = reports.build(run, state.outcome, state.plan, settings, baseline=state.baseline())
     secrets = tuple(s for s in ((settings.token,) + (run.target.secrets if run else ())) if s)
     if settings.report_dir is not None:
         try:
@@ -411,14 +300,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             *written,
         ]
     state.summary = reports.summary_lines(report, run, state.report_paths)
-    failing = report.breaking or (settings.strict_drift and report.findings)
+    failing = report.exit_code(strict=settings.strict_drift,
+                               strict_baseline=settings.strict_baseline) == 1
     if failing and session.exitstatus == pytest.ExitCode.OK:
         # A finding fails the test that saw it when that test checks its rule; the shared
         # conversion is checked whole by test_examples only. With that test deselected (-k), a
         # breaking finding must still break the run.
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        state.summary.append("The contract is broken (see the findings above), though no "
-                             "selected test failed on it.")
+        if report.findings:
+            state.summary.append("The contract is broken (see the findings above), though no "
+                                 "selected test failed on it.")
+        else:
+            state.summary.append("The baseline lists entries that no longer occur "
+                                 "(--strict-baseline): remove them from it.")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

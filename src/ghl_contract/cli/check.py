@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ghl_contract import readers, reporters
+from ghl_contract.baseline import from_options
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Report
 from ghl_contract.judge import check_body, check_payload
@@ -60,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="text for people (default), json for machines, markdown for CI.")
     parser.add_argument("--strict", action="store_true",
                         help="Exit 1 on any finding, non-breaking ones (added fields) too.")
+    parser.add_argument("--baseline", metavar="FILE", default=None,
+                        help="A baseline file (ghl-contract baseline): the findings it lists are "
+                             "shown as acknowledged and never fail.")
+    parser.add_argument("--strict-baseline", action="store_true",
+                        help="Exit 1 too when an entry of --baseline matches no finding.")
     parser.add_argument(
         "--jobs", type=int, metavar="N", default=None,
         help="Processes that check an NDJSON file (default: one per core, at most 8, for files "
@@ -247,9 +253,12 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     kind, status = payload_kind(args.kind, args.status, operation)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs} must be 1 or more.")
+    baseline = from_options(args.baseline, args.strict_baseline)  # a bad file: before any work
     sources = readers.resolve(args.paths)
     report = check_sources(sources, kind=kind, status=status, operation=operation,
                            jobs=args.jobs)
+    if baseline is not None:
+        baseline.apply(report)
     if not report.checked and not report.problems:
         report.problems.append(f"Nothing was checked: {' '.join(args.paths)} held no payload.")
     reporters.write(args.format, report, stdout)
@@ -257,4 +266,4 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         # the report went to a file or a pipe: say on the terminal why the exit code is 2
         for problem in report.problems:
             print(f"error: {problem}", file=stderr)
-    return report.exit_code(strict=args.strict)
+    return report.exit_code(strict=args.strict, strict_baseline=args.strict_baseline)

@@ -1,10 +1,13 @@
 """`ghl-contract run`: the packaged contract suite, through pytest in this process, as one command.
 
 The options are the suite's (settings.OPTIONS, each with its environment variable); they are
-checked before pytest starts, so a mistake is one sentence and exit 2 with no request sent. pytest
-runs the packaged `contract_tests/` with the suite's own configuration file and root directory,
-whatever the current directory holds. Exit codes: 0 the contract holds, 1 it is broken, 2 a usage
-or set-up error (pytest's usage, internal and no-tests exit codes included).
+checked before pytest starts, so a mistake is one sentence and exit 2 with no request sent, and the
+validated settings are handed to the suite's plugin as they are (`GivenSettings`): no secret goes
+through a command line or the environment a second time. pytest runs the packaged
+`contract_tests/` (and a team's own tests given with --tests) with the suite's own configuration
+file and root directory, whatever the current directory holds. Exit codes: 0 the contract holds,
+1 it is broken, 2 a usage or set-up error (pytest's usage, internal and no-tests exit codes
+included).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from pathlib import Path
 from typing import TextIO
 
 from ghl_contract.errors import UsageError
-from ghl_contract.pytest_plugin import ghl_flag
 from ghl_contract.resources import contract_tests_dir
 from ghl_contract.settings import OPTIONS, RunSettings
 
@@ -28,11 +30,9 @@ _FOREIGN_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 # The packaged suite runs with its own plugins only: another installed plugin could reorder the
 # tests, claim one of its options (pytest-base-url has --base-url) or just slow the start down.
 _ISOLATION = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-# Secrets go to pytest through the environment, never through its command line, which pytest
-# may echo (in a usage error, for one).
-_BY_ENVIRONMENT = {"token"}
-# What the suite needs besides pytest's own: the plugin, and Hypothesis' (--hypothesis-profile).
-_PLUGINS = ("ghl_contract.pytest_plugin", "_hypothesis_pytestplugin")
+# What the suite needs besides pytest's own: the plugin (its pytest.ini loads it too), and
+# Hypothesis' (--hypothesis-profile).
+_PLUGINS = ("_hypothesis_pytestplugin",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,22 +53,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Stop at the first failing contract test.")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="Name each contract test as it runs.")
+    parser.add_argument("--tests", action="append", default=[], metavar="PATH",
+                        help="Also run these test files or directories of the team's own, which "
+                             "use the suite's `ghl` fixture; their results count in the reports "
+                             "(repeatable).")
 
 
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
-    """The pytest command line for `args`: the packaged suite, its config, the given options."""
+    """The pytest command line for `args`: the packaged suite (and the team's own tests), its
+    config, the selection. The run's options are not on it: the plugin is given the settings."""
     suite = contract_tests_dir()
-    argv = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite),
+    own = [str(Path(path).resolve()) for path in args.tests]
+    for path in own:
+        if not Path(path).exists():
+            raise UsageError(f"--tests {path} does not exist.")
+    argv = [str(suite), *own, "-c", str(suite / "pytest.ini"), "--rootdir", str(suite),
             *(arg for plugin in _PLUGINS for arg in ("-p", plugin)),
             "-v" if args.verbose else "-q"]
-    for option in OPTIONS:
-        value = getattr(args, option.dest)
-        if option.dest in _BY_ENVIRONMENT:
-            continue
-        if option.is_flag and value:
-            argv.append(ghl_flag(option))
-        elif not option.is_flag and value is not None:
-            argv.append(f"{ghl_flag(option)}={value}")
     if args.hypothesis_profile:
         argv.append(f"--hypothesis-profile={args.hypothesis_profile}")
     if args.keyword:
@@ -129,18 +130,18 @@ def _hypothesis_home() -> Iterator[None]:
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import pytest
 
+    from ghl_contract.baseline import from_options as load_baseline
+    from ghl_contract.pytest_plugin import GivenSettings
     from ghl_contract.suite.target import validate_mock_profiles
 
     settings = RunSettings.from_values({option.dest: getattr(args, option.dest)
                                         for option in OPTIONS})
     validate_mock_profiles(settings)
-    environment = dict(_ISOLATION)
-    for option in OPTIONS:
-        value = getattr(args, option.dest)
-        if option.dest in _BY_ENVIRONMENT and value is not None:
-            environment[option.env] = str(value)
-    with _streams(stdout, stderr, environment), _hypothesis_home():
-        code = pytest.main(pytest_arguments(args))
+    # a bad baseline is one sentence here, before pytest starts
+    load_baseline(settings.baseline, settings.strict_baseline)
+    argv = pytest_arguments(args)
+    with _streams(stdout, stderr, dict(_ISOLATION)), _hypothesis_home():
+        code = pytest.main(argv, plugins=[GivenSettings(settings)])
         sys.stdout.flush()
     if code == pytest.ExitCode.OK:
         return 0

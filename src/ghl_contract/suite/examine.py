@@ -74,7 +74,7 @@ class Examiner:
         if first == str(object_id):
             return []
         return [finding(
-            "invoice-number-reused", created.number,
+            f"{created.object}-number-reused", created.number,
             f"{created.object.capitalize()} number {show(number)} was given to {created.object} "
             f"{show(object_id)} after "
             f"{created.object} {show(first)} of the same location.", "a new number", number)]

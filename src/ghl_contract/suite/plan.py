@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from ghl_contract.pytest_plugin import MARKER
 from ghl_contract.reporters.common import plural
 from ghl_contract.settings import RunSettings
+from ghl_contract.suite.markers import MARKER
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,184 @@
+"""What the contract suite's pytest plugin knows about one session: its settings, the target's
+outline, the collected contract tests, the plan, the run and its outcome.
+
+`ghl-contract run` hands its validated `RunSettings` to the session directly (`GivenSettings`, a
+plugin object passed to `pytest.main`); plain `pytest` builds them from the suite's options and
+their environment variables. Either way they are validated once, before any request.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ghl_contract.errors import UsageError
+from ghl_contract.settings import OPTIONS, RunSettings
+from ghl_contract.suite.markers import MARKER, NEEDS
+
+if TYPE_CHECKING:
+    from ghl_contract.baseline import Baseline
+    from ghl_contract.suite.ahead import Ahead
+    from ghl_contract.suite.context import RunContext
+    from ghl_contract.suite.reports import Outcome
+    from ghl_contract.suite.target import Outline
+
+@dataclass(frozen=True)
+class GivenSettings:
+    """A plugin object carrying the settings `ghl-contract run` validated (no round trip
+    through a command line or the environment): `pytest.main(args, plugins=[GivenSettings(s)])`."""
+
+    settings: RunSettings
+
+
+def given_settings(config: pytest.Config) -> RunSettings | None:
+    """The settings `ghl-contract run` handed to this session, if it did."""
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, GivenSettings):
+            return plugin.settings
+    return None
+
+
+def dest(name: str) -> str:
+    """An option's destination in pytest: prefixed, so no other plugin's collides with ours."""
+    return f"ghl_{name}"
+
+
+@dataclass
+class SuiteState:
+    """What the plugin knows about this session."""
+
+    config: pytest.Config
+    targets_suite: bool
+    contract_ids: set[str] = field(default_factory=set)
+    generated: set[str] = field(default_factory=set)  # kinds of cases collected tests generate
+    plan: list[str] = field(default_factory=list)
+    run: RunContext | None = None
+    outcome: Outcome | None = None  # set once contract tests are collected
+    report_paths: list[Path] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+    _settings: RunSettings | None = None
+    _outline: Outline | None = None
+    _baseline: Baseline | None = None
+
+    def settings(self) -> RunSettings:
+        """The run's settings: those `ghl-contract run` gave, else from the options and the
+        environment; a mistake is a pytest UsageError."""
+        if self._settings is None:
+            given = given_settings(self.config)
+            if given is not None:
+                self._settings = given
+                return given
+            values = {option.dest: self.config.getoption(dest(option.dest))
+                      for option in OPTIONS}
+            from ghl_contract.suite.target import validate_mock_profiles
+
+            try:
+                settings = RunSettings.from_values(values)
+                validate_mock_profiles(settings)
+            except UsageError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            self._settings = settings
+        return self._settings
+
+    def baseline(self) -> Baseline | None:
+        """The run's --baseline, read once; an unreadable or invalid file is a UsageError."""
+        path = self.settings().baseline
+        if path is not None and self._baseline is None:
+            from ghl_contract.baseline import load
+
+            try:
+                self._baseline = load(path)
+            except UsageError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        return self._baseline
+
+    def outline(self) -> Outline:
+        if self._outline is None:
+            from ghl_contract.suite.target import outline
+
+            try:
+                self._outline = outline(self.settings())
+            except UsageError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        return self._outline
+
+    @property
+    def profile(self) -> str:
+        from ghl_contract.suite.generation import chosen_profile
+
+        return chosen_profile(self.config.getoption("hypothesis_profile", None))
+
+    @property
+    def examples(self) -> int:
+        from ghl_contract.suite.generation import example_count
+
+        return example_count(self.profile, self.settings().max_examples)
+
+
+STATE = pytest.StashKey[SuiteState]()
+
+
+def state_of(config: pytest.Config) -> SuiteState:
+    return config.stash[STATE]
+
+
+def generated_kind(item: pytest.Item) -> str | None:
+    """The kind of generated cases a contract test sends, if it sends any."""
+    marker = item.get_closest_marker(MARKER)
+    kind = marker.kwargs.get("generated") if marker is not None else None
+    return str(kind) if kind else None
+
+
+def reads_only(item: pytest.Item) -> bool:
+    """Whether a contract test sends requests and none of them is a write."""
+    marker = item.get_closest_marker(MARKER)
+    return marker is not None and int(marker.kwargs.get("requests", 0)) > 0 and \
+        not marker.kwargs.get("writes", 0) and not marker.kwargs.get("generated", 0)
+
+
+def needs_reason(what: str, state: SuiteState) -> str | None:
+    """Why a test marked ghl_needs(what) cannot run in this session, or None when it can."""
+    settings, known = state.settings(), state.outline()
+    missing = {
+        "other_location": None if known.other_location else (
+            "The run knows no second location: pass --other-location-id "
+            "(GHL_OTHER_LOCATION_ID)."),
+        "other_estimate": None if known.other_estimate else (
+            "The run knows no estimate of another location: pass --other-estimate-id "
+            "(GHL_OTHER_ESTIMATE_ID)."),
+        "compare_version": None if settings.compare_version else "No --compare-version was given.",
+    }
+    if what not in missing:
+        raise pytest.UsageError(f"{NEEDS}({what!r}) names nothing the run knows; use one of "
+                                f"{', '.join(missing)}.")
+    return missing[what]
+
+
+def load_generators(state: SuiteState) -> Ahead | None:
+    """Load what the generated tests draw from; fork the helper that draws the invalid cases.
+
+    Before the target starts: the helper is forked while the process has a single thread.
+    """
+    settings, known = state.settings(), state.outline()
+    if state.generated:
+        from ghl_contract.suite.generation import prepare
+
+        prepare(known.location_id, known.estimate_ids)
+    # What is loaded by now (modules, schemas, strategies) lives as long as the run: frozen,
+    # the collector stops walking it again on every pass while generation allocates.
+    gc.freeze()
+    if "invalid" not in state.generated or (settings.live and not settings.allow_writes):
+        return None  # a live run without writes sends no generated case: nothing to draw ahead
+    from functools import partial
+
+    from ghl_contract.suite.ahead import Ahead
+    from ghl_contract.suite.generation import invalid_cases
+
+    return Ahead.start("invalid", state.examples, partial(
+        invalid_cases, state.examples, estimate_ids=known.estimate_ids,
+        location_id=known.location_id, api_version=settings.api_version,
+        profile=state.profile))
