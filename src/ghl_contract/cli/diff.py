@@ -12,11 +12,8 @@ from ghl_contract.specdiff import FAIL_ON, PINNED, diff_documents, load_source
 from ghl_contract.specdiff.report import FORMATS, write
 
 
-def add_document_arguments(parser: argparse.ArgumentParser) -> None:
-    """--format and --ref: shared with lint-vendor."""
-    parser.add_argument("--format", choices=FORMATS, default="text",
-                        help="report format (default text; markdown fits a pull-request "
-                             "comment).")
+def add_ref_argument(parser: argparse.ArgumentParser) -> None:
+    """--ref: shared with lint-vendor."""
     parser.add_argument("--ref", action="append", default=[], metavar="PATH=FILE",
                         help="resolve the external reference PATH (as written in the document, "
                              "e.g. ../common/common-schemas.json) to FILE; repeatable.")
@@ -33,7 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=FAIL_ON, default="breaking",
                         help="exit 1 on a breaking change (default), on any change "
                              "(non-breaking), or never.")
-    add_document_arguments(parser)
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="report format (default text; markdown fits a pull-request "
+                             "comment).")
+    add_ref_argument(parser)
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ghl_contract import reporters
-from ghl_contract.cli.diff import add_document_arguments
+from ghl_contract.cli.diff import add_ref_argument
 from ghl_contract.openapi_source import DEFAULT_OPERATION, load_document, ref_mapping
 from ghl_contract.registry import pinned
 from ghl_contract.specdiff import contract_operation
@@ -21,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--operation", default=DEFAULT_OPERATION, metavar="ID",
                         help=f"operationId (or 'METHOD /path') to lint; default "
                              f"{DEFAULT_OPERATION}.")
-    add_document_arguments(parser)
+    parser.add_argument("--format", choices=reporters.FORMATS, default="text",
+                        help="report format (default text).")
+    add_ref_argument(parser)
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

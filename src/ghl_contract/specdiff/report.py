@@ -1,4 +1,5 @@
-"""Writers over one `SpecDiff`: text for people, JSON for machines, Markdown for a pull request.
+"""Writers over one `SpecDiff`: text for people, JSON for machines, Markdown for a pull request,
+the HTML page of every report.
 
 Every format groups the findings by operation and gives each operation one summary line; the
 Markdown shows a table of the changed operations first, then the details, where a change seen
@@ -13,6 +14,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from ghl_contract import reporters
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Finding
 from ghl_contract.reporters.common import plural
@@ -89,23 +91,15 @@ def write_text(diff: SpecDiff, stream: TextIO) -> None:
 # --- JSON -------------------------------------------------------------------------------------
 
 def to_dict(diff: SpecDiff) -> dict[str, Any]:
-    """``{old, new, summary, operations, findings, problems, notes}``: each finding names its
-    operation; `operations` gives each one's summary, in the order of the findings."""
-    findings = diff.findings
-    breaking = sum(1 for f in findings if f.breaking)
-    return {
+    """The drift report (`Report.to_dict`, drift-report.schema.json), each finding naming its
+    operation, with a ``diff`` section: the two sides and a summary of each operation compared."""
+    data = diff.report().to_dict()
+    data["diff"] = {
         "old": diff.old,
         "new": diff.new,
-        "summary": {
-            "operations": len(diff.operations),
-            **{change: sum(1 for op in diff.operations if op.change == change)
-               for change in ("changed", "added", "removed", "unchanged")},
-            "checked": diff.checked,
-            "findings": len(findings),
-            "breaking": breaking,
-            "non_breaking": len(findings) - breaking,
-            "problems": 0,
-        },
+        "summary": {"operations": len(diff.operations),
+                    **{change: sum(1 for op in diff.operations if op.change == change)
+                       for change in ("changed", "added", "removed", "unchanged")}},
         "operations": [{
             "operation": op.operation,
             "route": op.title,
@@ -115,10 +109,8 @@ def to_dict(diff: SpecDiff) -> dict[str, Any]:
             "compared": list(op.compared),
             "summary": operation_summary(op),
         } for op in diff.operations],
-        "findings": [f.to_dict() for f in findings],
-        "problems": [],
-        "notes": list(diff.notes),
     }
+    return data
 
 
 def write_json(diff: SpecDiff, stream: TextIO) -> None:
@@ -210,10 +202,16 @@ def _details(changed: list[OperationDiff]) -> list[str]:
     return lines
 
 
+def write_html(diff: SpecDiff, stream: TextIO) -> None:
+    """The page every report has, over the diff's findings (grouped by operation there)."""
+    reporters.write("html", diff.report(), stream)
+
+
 _WRITERS: dict[str, Callable[[SpecDiff, TextIO], None]] = {
     "text": write_text,
     "json": write_json,
     "markdown": write_markdown,
+    "html": write_html,
 }
 
 FORMATS: tuple[str, ...] = tuple(_WRITERS)
