@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ghl_contract.errors import UsageError
+from ghl_contract.reporters.common import plural
 from ghl_contract.resources import contract_tests_dir
 from ghl_contract.settings import OPTIONS, Option
 from ghl_contract.suite.markers import MARKER_HELP, NEEDS, NEEDS_HELP, ORDER
@@ -200,8 +201,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     contract = [item for item in session.items if item.nodeid in state.contract_ids]
     state.generated = {kind for item in contract if item.get_closest_marker("skip") is None
                        and (kind := generated_kind(item))}
-    state.plan = Plan.of(contract, state.examples, state.outline().estimate_ids).lines(
-        settings, target)
+    outline = state.outline()
+    state.plan = Plan.of(contract, state.examples, outline.estimate_ids,
+                         outline.estimate_mode).lines(settings, target)
+    if state.generated:
+        state.plan.append(f"Seed {state.seed} (--seed {state.seed} sends the same generated "
+                          "cases again)." if state.seed is not None else
+                          "Generated cases are derandomized (the ci profile): every run sends "
+                          "the same ones.")
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         for line in state.plan:
@@ -243,8 +250,8 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
                             settings.report_dir / LEDGER_NAME if keep and settings.report_dir
                             else None)
             estimates = Estimates(target.estimate_mode, target.estimate_ids)
-            run = RunContext(settings, target, client, state.profile, ledger, estimates,
-                             ahead=ahead, baseline=state.baseline())
+            run = RunContext(settings, target, client, state.profile, state.seed, ledger,
+                             estimates, ahead=ahead, baseline=state.baseline())
             state.run = run
             try:
                 yield run
@@ -286,7 +293,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     settings = state.settings()
     run = state.run
-    report = reports.build(run, state.outcome, state.plan, settings, baseline=state.baseline())
+    report = reports.build(run, state.outcome, state.plan, settings, baseline=state.baseline(),
+                           seed=state.seed if state.generated else None)
     secrets = tuple(s for s in ((settings.token,) + (run.target.secrets if run else ())) if s)
     if settings.report_dir is not None:
         try:
@@ -313,6 +321,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         else:
             state.summary.append("The baseline lists entries that no longer occur "
                                  "(--strict-baseline): remove them from it.")
+    wanting = sum(len(tests) for tests in run.skipped_writes.values()) if run else 0
+    if wanting:
+        # A run that skipped contract tests never says only that the contract holds.
+        state.summary.append(f"Incomplete: {plural(wanting, 'contract test')} skipped for want "
+                             "of a write; the verdict covers the tests that ran.")
+        if settings.require_complete:
+            state.summary.append("--require-complete: a skipped contract test fails the run.")
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -109,6 +109,7 @@ class RunContext:
     target: Target
     client: Client
     profile: str  # the Hypothesis profile generated tests draw under
+    seed: int | None  # the seed they draw with (None: the derandomized ci profile)
     ledger: Ledger  # every object the run created, and what cleanup did with it
     estimates: Estimates  # the estimates the run converts, by key
     findings: list[Finding] = field(default_factory=list)
@@ -286,7 +287,8 @@ class Probe:
         generate = valid_cases if kind == "valid" else invalid_cases
         return generate(count, estimate_ids=self.run.estimates.keys,
                         location_id=self.target.location_id,
-                        api_version=self.settings.api_version, profile=self.run.profile)
+                        api_version=self.settings.api_version, profile=self.run.profile,
+                        seed=self.run.seed)
 
     # Sending.
 

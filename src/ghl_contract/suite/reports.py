@@ -85,12 +85,14 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(longrepr or "Skipped.")
 
 
+DISCARDED = "discarded with the embedded mock"
+
+
 def created_objects(run: RunContext) -> list[CreatedObject]:
     """What the run created: discarded with the embedded mock; on a live target, what cleanup
     did with each (the ledger)."""
     if run.target.embedded:
-        return [replace(made, cleanup=Cleanup.DELETED, detail="discarded with the embedded mock")
-                for made in run.created]
+        return [replace(made, cleanup=Cleanup.DELETED, detail=DISCARDED) for made in run.created]
     return run.created
 
 
@@ -160,9 +162,12 @@ def invoice_lines(report: Report) -> list[str]:
     """What a run created: a count when it is all gone; each object still on the target, with
     the command that removes it."""
     left = [c for c in report.created if c.left or c.cleanup is Cleanup.KEPT]
-    lines = [f"{plural(len(report.created) - len(left), 'object')} created and cleaned up "
-             f"({', '.join(sorted({c.cleanup.value for c in report.created if c not in left}))})."
-             ] if len(left) < len(report.created) else []
+    done = [c for c in report.created if c not in left]
+    if done and all(c.detail == DISCARDED for c in done):
+        lines = [f"{plural(len(done), 'object')} created on the embedded mock ({DISCARDED})."]
+    else:
+        lines = [f"{plural(len(done), 'object')} created and cleaned up "
+                 f"({', '.join(sorted({c.cleanup.value for c in done}))})."] if done else []
     lines.extend(f"Left on the target: {c.kind} {c.id}" + (f" (number {c.number})" if c.number
                                                            else "")
                  + f" in location {c.location}: {c.cleanup.value}"

@@ -62,6 +62,7 @@ class SuiteState:
     summary: list[str] = field(default_factory=list)
     _settings: RunSettings | None = None
     _outline: Outline | None = None
+    _seed: int | None = None
     _baseline: Baseline | None = None
 
     def settings(self) -> RunSettings:
@@ -105,6 +106,20 @@ class SuiteState:
             except UsageError as exc:
                 raise pytest.UsageError(str(exc)) from None
         return self._outline
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the generated cases: --seed, else one drawn for this run (None under the
+        `ci` profile, which is derandomized: every run draws the same cases)."""
+        if self._seed is None:
+            given = self.settings().seed
+            if given is not None:
+                self._seed = given
+            elif self.profile != "ci":
+                import secrets
+
+                self._seed = secrets.randbelow(2**32)
+        return self._seed
 
     @property
     def profile(self) -> str:
@@ -181,4 +196,4 @@ def load_generators(state: SuiteState) -> Ahead | None:
     return Ahead.start("invalid", state.examples, partial(
         invalid_cases, state.examples, estimate_ids=known.estimate_ids,
         location_id=known.location_id, api_version=settings.api_version,
-        profile=state.profile))
+        profile=state.profile, seed=state.seed))
