@@ -7,8 +7,8 @@ import pytest
 
 from ghl_contract.suite import CLIENT_ERROR, FORBIDDEN, UNAUTHORIZED, Probe
 
-# Header overrides; None removes the header. None of them carries the run's token, so none can
-# create an invoice: a live run sends them even without --allow-writes.
+# Header overrides; None removes the header. None of them carries the run's token, but each is a
+# write all the same: a server that ignores authentication would create an invoice.
 UNAUTHENTICATED = [
     pytest.param({"Authorization": None}, id="no-token"),
     pytest.param({"Authorization": "Bearer"}, id="malformed-token-bearer-without-token"),
@@ -18,14 +18,14 @@ UNAUTHENTICATED = [
     pytest.param({"Authorization": "Bearer ghl-contract-invalid-token-0000"}, id="invalid-token"),
 ]
 
-# These carry the run's valid token: writes, as far as the budget is concerned.
+# These carry the run's valid token.
 BAD_VERSION = [
     pytest.param({"Version": None}, id="version-missing"),
     pytest.param({"Version": "1999-01-01"}, id="version-unsupported"),
 ]
 
 
-@pytest.mark.ghl_requests(requests=1, writes=0)
+@pytest.mark.ghl_requests(requests=1, writes=1)
 @pytest.mark.parametrize("headers", UNAUTHENTICATED)
 def test_request_without_a_valid_token_is_unauthorized(
         ghl: Probe, headers: dict[str, str | None]) -> None:

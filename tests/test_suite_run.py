@@ -162,11 +162,12 @@ def test_live_run_without_allow_writes_creates_no_invoice(
     plan = run.stdout.index("ghl-contract: Plan: ")
     assert "Writes are off (no --allow-writes)" in run.stdout[plan:]
     outcomes = _cases(run)
-    assert outcomes["test_request_without_a_valid_token_is_unauthorized[no-token]"] == "passed"
+    # A request without the token is a write too: a server ignoring authentication would create.
+    assert outcomes["test_request_without_a_valid_token_is_unauthorized[no-token]"] == "skipped"
     assert outcomes["test_documented_request_is_converted[estimate-5f9d6d8b1b2d2c001f2d9e4b]"] \
         == "skipped"
     notes = run.report()["notes"]
-    assert any("skipped: Skipped: this request would create a real invoice" in note
+    assert any("skipped: Skipped: this request can create or change data" in note
                for note in notes)
     _no_token_anywhere(run, load_seed().locations[0].token, run.report_dir)
 
@@ -210,7 +211,8 @@ def test_nothing_answering_at_the_base_url_is_a_set_up_error(tmp_path: Path) -> 
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     run = run_suite("--base-url", f"http://127.0.0.1:{port}", "--token", "t0ken-value",
-                    "--location-id", "l", "--estimate-id", "e", report_dir=tmp_path / "reports")
+                    "--location-id", "l", "--estimate-id", "e", "--allow-writes",
+                    report_dir=tmp_path / "reports")
     assert run.code == 2, run.output
     assert f"Nothing answers at http://127.0.0.1:{port}" in run.stdout
     assert "Traceback" not in run.output

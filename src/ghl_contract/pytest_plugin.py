@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -224,17 +224,20 @@ class _Outcomes:
 def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
     """The contract run: its target (the embedded mock is served meanwhile) and its client."""
     from ghl_contract.suite.context import RunContext
+    from ghl_contract.suite.created import CreatedLog
     from ghl_contract.suite.target import open_target
-    from ghl_contract.transport import Client
+    from ghl_contract.transport import open_client
 
     state = state_of(request.config)
     settings = state.settings()
     ahead: Ahead | None = None
     try:
         ahead = load_generators(state)
-        with open_target(settings) as target, \
-                Client(settings, base_url=target.base_url, token=target.token) as client:
-            run = RunContext(settings, target, client, state.profile, ahead=ahead)
+        with open_target(settings) as target, open_client(
+                settings, base_url=target.base_url, token=target.token, secrets=target.secrets,
+                on_exchange=[created := CreatedLog(target.location_id)]) as client:
+            run = RunContext(settings, target, client, state.profile, ahead=ahead,
+                             created_log=created)
             state.run = run
             try:
                 yield run
@@ -265,6 +268,20 @@ def ghl_examples(request: pytest.FixtureRequest) -> int:
     return state_of(request.config).examples
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test's report with the run's secrets redacted, before the terminal or junit.xml
+    prints it."""
+    report = yield
+    state = item.config.stash.get(STATE, None)
+    if state is not None and state.run is not None:
+        from ghl_contract.suite.redaction import redact_test_report, run_secrets
+
+        redact_test_report(report, run_secrets(state.settings(), state.run))
+    return report
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE, None)
@@ -275,8 +292,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     settings = state.settings()
     run = state.run
     target = run.target.description if run else None
-    report = reports.build(run, state.outcome, state.plan, target)
-    secrets = tuple(s for s in ((settings.token,) + (run.target.secrets if run else ())) if s)
+    from ghl_contract.redact import redact_value
+    from ghl_contract.suite.redaction import redact_junit, run_secrets
+
+    secrets = run_secrets(settings, run)
+    # Values redacted before a writer escapes them for its format (Markdown, JSON, XML).
+    report = redact_value(reports.build(run, state.outcome, state.plan, target), secrets)
+    redact_junit(Path(session.config.option.xmlpath) if session.config.option.xmlpath else None,
+                 secrets)
     if settings.report_dir is not None:
         try:
             written = reports.write_files(report, settings.report_dir, secrets)

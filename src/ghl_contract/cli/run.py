@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,10 +135,21 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     settings = RunSettings.from_values({option.dest: getattr(args, option.dest)
                                         for option in OPTIONS})
     validate_mock_profiles(settings)
+    from ghl_contract.redact import ACTIVE_SECRETS, RedactingStream
+
     argv = pytest_arguments(args)
-    with _streams(stdout, stderr, dict(_ISOLATION)), _hypothesis_home():
-        code = pytest.main(argv, plugins=[GivenSettings(settings)])
-        sys.stdout.flush()
+
+    def secrets() -> tuple[str | None, ...]:
+        return (settings.token, *ACTIVE_SECRETS.snapshot())
+
+    # Whatever pytest or a test prints passes the redaction, line by line.
+    out, err = RedactingStream(stdout, secrets), RedactingStream(stderr, secrets)
+    with _streams(out, err, dict(_ISOLATION)), _hypothesis_home():  # type: ignore[arg-type]
+        try:
+            code = pytest.main(argv, plugins=[GivenSettings(settings)])
+        finally:
+            out.flush()
+            err.flush()
     if code == pytest.ExitCode.OK:
         return 0
     if code == pytest.ExitCode.TESTS_FAILED:

@@ -23,18 +23,13 @@ from ghl_contract.registry import pinned
 from ghl_contract.resources import example_path
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.ahead import Ahead
+from ghl_contract.suite.created import Created, CreatedLog
 from ghl_contract.suite.examine import SUCCESS, Examiner, Expect
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
 from ghl_contract.suite.messages import case_failure, exchange_failure, shape_failure
 from ghl_contract.suite.shapes import shape_differences
 from ghl_contract.suite.target import Target
-from ghl_contract.transport import (
-    Client,
-    CreatedInvoice,
-    Exchange,
-    RunDeadlineExceeded,
-    WriteSkipped,
-)
+from ghl_contract.transport import NO_BODY, Client, Exchange, SendingStopped, WriteSkipped
 
 
 # Every semantic rule a run checks and the fields it reads: the payload and exchange invariants
@@ -98,7 +93,8 @@ class RunContext:
     skipped_writes: dict[str, list[str]] = field(default_factory=dict)  # reason -> test ids
     unsent_cases: list[str] = field(default_factory=list)  # notes on generated cases not sent
     notes: list[str] = field(default_factory=list)
-    created: list[CreatedInvoice] = field(default_factory=list)
+    created: list[Created] = field(default_factory=list)
+    created_log: CreatedLog = field(default_factory=CreatedLog)  # a hook of the client
     stats: dict[str, int] = field(default_factory=dict)
     examiner: Examiner = field(default_factory=Examiner)
     conversions: dict[str, Seen | str] = field(default_factory=dict)  # a Seen or a skip reason
@@ -119,8 +115,8 @@ class RunContext:
             tests.append(test_id)
 
     def finish(self) -> None:
-        """Take the client's outcome (invoices, counts) before it closes."""
-        self.created = self.client.created_invoices
+        """Take the client's outcome (what it created, counts) before it closes."""
+        self.created = list(self.created_log.objects)
         self.stats = self.client.stats
         unexercised = self.target.unexercised_drift()
         if unexercised:
@@ -201,14 +197,20 @@ class Probe:
     def _send(self, body: Any, *, estimate_id: str | None,
               headers: Mapping[str, str | None] | None, expect: Expect) -> Seen:
         estimate_id = estimate_id or self.target.estimate_id
-        try:
-            exchange = self.run.client.send(estimate_id, body, headers=headers)
-        except RunDeadlineExceeded as exc:
-            self._deadline(str(exc))
         operation = pinned().manifest.primary
+        try:
+            exchange = self.run.client.request(
+                operation, path={operation.path_names[0]: estimate_id},
+                body=NO_BODY if body is None else body, headers=headers,
+                note={"expect": sorted(expect.statuses), "test": self.test_id})
+        except SendingStopped as exc:
+            self._deadline(str(exc))
         findings = self.run.examiner.examine(
             exchange, expect, operation=operation, request=body,
             path={operation.path_names[0]: estimate_id}, source=self.test_id)
+        if findings:
+            curl = exchange.curl()
+            findings = [replace(f, curl=curl) for f in findings]
         self.run.checked += 1
         self.run.record(findings)
         answered = exchange.started_at + exchange.elapsed

@@ -1,8 +1,8 @@
 """The run's plan, stated before the first request: how many requests, how many of them writes.
 
 Each contract test declares what it sends with the `ghl_requests` marker: fixed `requests`, of
-which `writes` carry the run's valid token (a POST that can create an invoice); `generated`, the
-kind of generated cases it sends (up to the examples count of them, every one a write); and
+which `writes` go to an operation that writes (each can create, whatever its token); `generated`,
+the kind of generated cases it sends (up to the examples count of them, every one a write); and
 `converts`, that it reads the documented conversion of its estimate (its `ghl_estimate`
 parameter) or, without one, of every estimate: a write sent once per estimate and shared by all
 the tests that read it, so counted once.
@@ -55,8 +55,8 @@ class Plan:
                 f"{plural(self.requests, 'request')}")
         if not settings.live:
             return [head + "."]
-        lines = [head + f", {plural(self.writes, 'write')} among them (a POST with the valid "
-                 "token, which can create an invoice)."]
+        lines = [head + f", {plural(self.writes, 'write')} among them (a request to an "
+                 "operation that can create or change data, whatever its token)."]
         reads = self.requests - self.writes
         if not settings.allow_writes:
             lines.append(f"Writes are off (no --allow-writes): no invoice is created; the tests "

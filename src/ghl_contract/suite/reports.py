@@ -2,7 +2,7 @@
 
 The findings carry the id of the test that saw them; the notes say what the run did besides: its
 target and plan, the writes it skipped and why, the invoices it created (so they can be voided).
-Every text passes through the transport's redaction before it leaves the process.
+Every text passes through the one redaction before it leaves the process.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pathlib import Path
 
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Finding, Report
+from ghl_contract.redact import redact
 from ghl_contract.reporters import write
 from ghl_contract.reporters.common import plural, summary_sentence
 from ghl_contract.suite.context import RunContext
-from ghl_contract.transport import redact
 
 JSON_NAME = "drift-report.json"
 MARKDOWN_NAME = "drift-report.md"
@@ -43,15 +43,17 @@ class Outcome:
 
 
 def invoice_notes(run: RunContext) -> list[str]:
-    """The invoices the run created: each one on a live API (to void it), a count on the mock."""
+    """What the run created: each object on a live API (to clean it up), a count on the mock."""
     if not run.created:
         return []
     if run.target.embedded:
-        return [f"{plural(len(run.created), 'invoice')} created on the embedded mock "
+        kinds = {made.object for made in run.created}
+        kind = kinds.pop() if len(kinds) == 1 else "object"
+        return [f"{plural(len(run.created), kind)} created on the embedded mock "
                 "(discarded with it)."]
-    return [f"Created invoice {invoice.id} (number {invoice.number}) from estimate "
-            f"{invoice.estimate_id} in location {invoice.location_id}: void it when done."
-            for invoice in run.created]
+    return [f"Created {made.object} {made.id} (number {made.number}) by {made.operation} "
+            f"({made.made_from}) in location {made.location_id}: clean it up when done."
+            for made in run.created]
 
 
 def build(run: RunContext | None, outcome: Outcome, plan: list[str],
@@ -124,7 +126,7 @@ def summary_lines(report: Report, run: RunContext | None, paths: list[Path]) -> 
         invoices = invoice_notes(run)
         lines.extend(invoices[:SHOWN_FINDINGS])
         if len(invoices) > SHOWN_FINDINGS:
-            lines.append(f"… and {len(invoices) - SHOWN_FINDINGS} more invoices to void, listed "
+            lines.append(f"… and {len(invoices) - SHOWN_FINDINGS} more objects to clean up, listed "
                          "in the drift report.")
         lines.extend(run.notes)
     if paths:
