@@ -235,7 +235,8 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
         ahead = load_generators(state)
         with open_target(settings) as target, open_client(
                 settings, base_url=target.base_url, token=target.token, secrets=target.secrets,
-                on_exchange=[created := CreatedLog(target.location_id)]) as client:
+                on_exchange=[created := CreatedLog(target.location_id)],
+                started=state.started) as client:
             run = RunContext(settings, target, client, state.profile, ahead=ahead,
                              created_log=created)
             state.run = run

@@ -314,7 +314,8 @@ class Probe:
         # The run must end in bounded time: stop the session after this test, which fails (a run
         # that could not finish has not shown that the contract holds).
         self._stop(reason)
-        pytest.fail(reason, pytrace=False)
+        # From None: called while the client's SendingStopped is handled, whose text is the same.
+        raise pytest.fail.Exception(reason, pytrace=False) from None
 
     def _stop(self, reason: str) -> None:
         # shouldfail, not shouldstop: pytest then ends the session as failed (exit 1) rather than

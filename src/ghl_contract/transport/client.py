@@ -64,13 +64,15 @@ def _proxy_for(url: httpx.URL) -> str | None:
 class Client:
     """Sends a run's requests (see the module docstring). A context manager.
 
-    `run_timeout`: seconds from now until the run's deadline, after which nothing is sent.
+    `run_timeout`: seconds from `started` (on `clock`; default now) to the run's deadline, after
+    which nothing is sent.
     `secrets`: values to redact besides the token (the embedded mock's other tokens).
     """
 
     def __init__(self, base_url: str, *, token: str | None, api_version: str,
                  limits: Limits | None = None, budget: WriteBudget | None = None,
                  rate_limit: tuple[int, float] | None = None, run_timeout: float = 600.0,
+                 started: float | None = None,
                  secrets: Iterable[str | None] = (), on_exchange: Iterable[ExchangeHook] = (),
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -84,7 +86,7 @@ class Client:
         self._redact = redactor(self._secrets)
         self._hooks = tuple(on_exchange)
         self._clock = clock
-        self.deadline = clock() + run_timeout
+        self.deadline = (clock() if started is None else started) + run_timeout
         url = httpx.URL(self.base_url)
         self._wire = WireTransport(self.limits, self.time_left, proxy=_proxy_for(url),
                                    trust_env=not _is_loopback(url.host))

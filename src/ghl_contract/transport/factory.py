@@ -22,10 +22,12 @@ def limits_of(settings: RunSettings) -> Limits:
 @contextlib.contextmanager
 def open_client(settings: RunSettings, *, base_url: str, token: str | None,
                 secrets: Iterable[str | None] = (), on_exchange: Iterable[ExchangeHook] = (),
-                api_version: str | None = None, clock: Callable[[], float] = time.monotonic,
+                api_version: str | None = None, started: float | None = None,
+                clock: Callable[[], float] = time.monotonic,
                 sleep: Callable[[float], None] = time.sleep) -> Iterator[Client]:
     """The client of a run against `base_url` with `token`, its HAR recording (--record) among
-    its hooks; both closed at the end of the block."""
+    its hooks; both closed at the end of the block. `started`: when the run began on `clock`
+    (its deadline counts from there, set-up included); default now."""
     secrets = (settings.token, *secrets)
     with contextlib.ExitStack() as stack:
         hooks = list(on_exchange)
@@ -38,4 +40,5 @@ def open_client(settings: RunSettings, *, base_url: str, token: str | None,
             budget=WriteBudget(live=settings.live, allow_writes=settings.allow_writes,
                                max_writes=settings.max_writes),
             rate_limit=settings.effective_rate_limit, run_timeout=settings.run_timeout,
+            started=started,
             secrets=secrets, on_exchange=hooks, clock=clock, sleep=sleep))
