@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import subprocess
@@ -16,9 +17,10 @@ import pytest
 from ghl_contract.errors import UsageError
 from ghl_contract.readers.har import read_har
 from ghl_contract.readers.items import Note, Payload
+from ghl_contract.redact import redactor
 from ghl_contract.registry import pinned
-from ghl_contract.transport import open_client
-from ghl_contract.transport.recording import FILE_NAME, HarRecorder
+from ghl_contract.transport import Exchange, open_client
+from ghl_contract.transport.recording import FILE_NAME, HarRecorder, har_entry
 from ghl_contract.transport.testing import (
     ESTIMATE_ID,
     TOKEN,
@@ -146,8 +148,8 @@ def test_clients_can_share_one_recording(tmp_path: Path) -> None:
 
 
 def test_a_body_longer_than_the_recorded_limit_is_cut_and_says_so(tmp_path: Path) -> None:
-    zeros = Reply(200, (("Content-Type", "application/octet-stream"),), b"\0" * 300_000)
-    with serve(lambda request, index: zeros) as server, open_client(
+    long = Reply(200, (("Content-Type", "text/plain"),), b"z" * 300_000)
+    with serve(lambda request, index: long) as server, open_client(
         live_settings(server.url, allow_writes=True, record_dir=tmp_path,
                       max_recorded_body=1000), base_url=server.url, token=TOKEN,
     ) as client:
@@ -159,6 +161,14 @@ def test_a_body_longer_than_the_recorded_limit_is_cut_and_says_so(tmp_path: Path
     assert "Cut at 1000 of 300000 bytes" in content["comment"]
     assert (post["_cut"], len(post["text"])) == (True, 1000)
     assert (tmp_path / FILE_NAME).stat().st_size < 10_000
+
+
+def test_a_body_of_control_characters_is_recorded_as_base64() -> None:
+    """JSON writes each as \\u0000: six times the body's size, where base64 takes four thirds."""
+    entry = har_entry(Exchange("POST", "http://h/x", {}, b"", 200, {}, b"\0" * 3000, 0.0, (),
+                               True), redactor(()), max_body=1000)
+    content = entry["response"]["content"]
+    assert (content["encoding"], base64.b64decode(content["text"])) == ("base64", b"\0" * 1000)
 
 
 def test_unwritable_record_dir_is_a_usage_error(tmp_path: Path) -> None:

@@ -58,10 +58,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("--strict-drift", "GHL_STRICT_DRIFT", None,
            "Fail on non-breaking drift (added fields) too.", is_flag=True),
     Option("--allow-writes", "GHL_ALLOW_WRITES", None,
-           "Live mode: allow requests that create invoices.", is_flag=True),
+           "Live mode: allow requests that can create or change data.", is_flag=True),
     Option("--max-writes", "GHL_MAX_WRITES", "5",
-           "Live mode: most writes a run may send (a write: a POST with the valid token, which "
-           "can create an invoice)."),
+           "Live mode: most write requests a run sends, retries included (a write: any request "
+           "to an operation that writes, whatever its token)."),
     Option("--rate-limit", "GHL_RATE_LIMIT", None,
            f"Client-side request rate, e.g. 100/10s (live default {SANDBOX_RATE})."),
     Option("--request-timeout", "GHL_REQUEST_TIMEOUT", "10", "Seconds per request."),

@@ -122,6 +122,7 @@ def read_body(response: httpx.Response, limits: Limits) -> Body:
             room = limits.max_decoded_body - decoded
             piece = decoder.feed(chunk, room)
             if len(piece) > room:
+                parts.append(piece[:room])  # what fits is kept: the record shows how it began
                 body.over = (f"the body, its {response.headers.get('content-encoding')} undone, "
                              f"passed the {_size(limits.max_decoded_body)} the client keeps "
                              "(--max-decoded-body); it stopped reading")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -40,12 +41,20 @@ _HEAD = {"log": {"version": "1.2", "creator": {"name": "ghl-contract", "version"
 _TAIL = b"\n]}}\n"
 
 
+# Control characters JSON writes as \u0000, six times their size: a body of them goes as base64.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(data: bytes) -> tuple[str, str | None]:
-    """HAR carries text: UTF-8 as is, anything else base64 (HAR's `encoding`)."""
+    """HAR carries text: UTF-8 as is, anything else (or control characters) base64 (HAR's
+    `encoding`)."""
     try:
-        return data.decode("utf-8"), None
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return base64.b64encode(data).decode("ascii"), "base64"
+        text = None
+    if text is not None and not _CONTROL.search(text):
+        return text, None
+    return base64.b64encode(data).decode("ascii"), "base64"
 
 
 def _status_text(status: int | None) -> str:
