@@ -312,7 +312,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             Path(session.config.option.xmlpath or settings.report_dir / reports.JUNIT_NAME),
             *written,
         ]
-    state.summary = reports.summary_lines(report, run, state.report_paths)
+    state.summary = redact_value(reports.summary_lines(report, run, state.report_paths), secrets)
     failing = report.breaking or (settings.strict_drift and report.findings)
     if failing and session.exitstatus == pytest.ExitCode.OK:
         # A finding fails the test that saw it when that test checks its rule; the shared

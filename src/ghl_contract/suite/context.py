@@ -140,6 +140,14 @@ def _documented_request() -> dict[str, Any]:
     return copy.deepcopy(body)
 
 
+def _note(expected: Expect, test_id: str) -> dict[str, Any]:
+    """A request's annotation in the recording: its test, and for a request meant to be refused
+    the statuses expected (`check` then judges it by its answer, not by the request schema)."""
+    if any(200 <= status < 300 for status in expected.statuses):
+        return {"test": test_id}
+    return {"test": test_id, "expect": sorted(expected.statuses), "intent": "refused"}
+
+
 class Probe:
     """A contract test's handle on the run: send, examine, and fail on breaking findings."""
 
@@ -202,7 +210,7 @@ class Probe:
             exchange = self.run.client.request(
                 operation, path={operation.path_names[0]: estimate_id},
                 body=NO_BODY if body is None else body, headers=headers,
-                note={"expect": sorted(expect.statuses), "test": self.test_id})
+                note=_note(expect, self.test_id))
         except SendingStopped as exc:
             self._deadline(str(exc))
         findings = self.run.examiner.examine(

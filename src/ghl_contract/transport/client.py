@@ -167,8 +167,8 @@ class Client:
         kept on the exchange and in the HAR recording.
 
         Raises WriteSkipped (the budget forbids this write), SendingStopped (the run's deadline
-        has passed, or the target asked for a wait past it) and ValueError (a header or URL that
-        cannot be sent); nothing else.
+        has passed, or the target asked for a wait past it), ValueError (a header or URL that
+        cannot be sent) and UsageError (a path parameter missing); nothing else.
         """
         if self._closed:
             raise RuntimeError("This transport client is closed.")
@@ -231,9 +231,6 @@ class Client:
         for name in removed:  # also the client's own defaults (Accept, User-Agent ...)
             if name in request.headers and name not in ("host", "content-length"):
                 del request.headers[name]
-        if not content and "content-length" in request.headers and operation.method in (
-                "GET", "HEAD", "DELETE"):
-            del request.headers["content-length"]  # no body: none announced
         return request
 
     def _exchange(self, operation: Operation, request: httpx.Request,
