@@ -211,7 +211,7 @@ class RateLimitTransport(httpx.BaseTransport):
             self.stopped = (f"{host} answered 429 and asked for a wait of {delay:g} s, which "
                             "the run cannot honour before its deadline (--run-timeout): nothing "
                             "more is sent to it.")
-            return (f"a wait of {wait:g} s would pass the run's deadline; nothing more is sent "
+            return (f"a wait of {wait:.1f} s would pass the run's deadline; nothing more is sent "
                     "to this target")
         if passage.writes and self.budget.refusal() is not None:
             return ("the write budget has no slot left for a retry, which is a write request of "
