@@ -181,7 +181,7 @@ def test_issue_12_acceptance(vendor_dir: Path, linted: dict[str, Any]) -> None:
         method, route, statuses = listed[operation.id]
         assert schema.find_operation_by_id(operation.id).path == route == operation.path
         documented = set(vendor.operation(operation.id).responses)
-        raw = next(raw for oid, _, _, raw in vendor.operations() if oid == operation.id)
+        raw = next(r.operation for r in vendor.operations() if r.operation_id == operation.id)
         documented |= {str(status) for status in raw["responses"]}  # bodies without a schema
         assert documented <= statuses, operation.id
         observed = {str(s) for s, r in operation.responses.items() if r.observed}

@@ -224,7 +224,7 @@ def test_an_operation_is_found_by_id_or_route_and_an_unknown_one_named_closely()
 def test_the_entry_takes_the_parameters_highlevel_documents(vendor_dir: Path,
                                                             operation: Any) -> None:
     """Same names, same places, same required flags as invoices.json (path, query, header)."""
-    raw = next(raw for oid, _, _, raw in load_document(vendor_dir / "invoices.json").operations()
-               if oid == operation.id)
+    raw = next(r.operation for r in load_document(vendor_dir / "invoices.json").operations()
+               if r.operation_id == operation.id)
     documented = sorted((p["in"], p["name"], bool(p.get("required"))) for p in raw["parameters"])
     assert sorted((p.location, p.name, p.required) for p in operation.parameters) == documented

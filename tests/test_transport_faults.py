@@ -1,4 +1,4 @@
-"""Faults become findings, never exceptions: bad answers, dropped connections, timeouts."""
+"""Faults become findings, never exceptions: bad answers, dropped connections, timeouts, limits."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 
 from ghl_contract.findings import Finding, Severity
-from ghl_contract.transport import Client, Exchange
-from ghl_contract.transport.client import MAX_BODY
+from ghl_contract.registry import pinned
+from ghl_contract.transport import Client, Exchange, open_client
 from ghl_contract.transport.testing import (
-    ESTIMATE_ID,
     TOKEN,
     Action,
     Drop,
     Hang,
     Reply,
     Reset,
+    convert,
     invoice_reply,
     live_settings,
     mock_settings,
@@ -45,9 +45,9 @@ def test_answer_is_classified(case: dict[str, Any],
                               answer_faults: Callable[[Exchange], list[Finding]]) -> None:
     reply = _reply(case["reply"])
     with serve(lambda request, index: reply) as server, \
-            Client(mock_settings(), base_url=server.url, token=None) as client:
+            open_client(mock_settings(), base_url=server.url, token=None) as client:
         started = time.monotonic()
-        exchange = client.send(ESTIMATE_ID, {"altId": "loc-1", "altType": "location"})
+        exchange = convert(client, {"altId": "loc-1", "altType": "location"})
     expected = case["expected"]
     assert time.monotonic() - started < BOUND
     assert exchange.status == expected["status"]
@@ -63,8 +63,8 @@ def test_answer_is_classified(case: dict[str, Any],
     assert len(server.requests) == 1
 
 
-# What a misbehaving connection does, and the finding for a write and for a request that is
-# not one (no token): a write sent without any answer is never "just" a connection error.
+# What a misbehaving connection does, and the finding for a write and for a read: a write sent
+# without any answer is never "just" a connection error.
 BROKEN = [
     pytest.param(Drop(), "outcome-unknown", "connection-error", None, id="closed-after-request"),
     pytest.param(Reset(), "outcome-unknown", "connection-error", None, id="reset-after-request"),
@@ -80,17 +80,23 @@ BROKEN = [
 ]
 
 
+def send(client: Client, write: bool) -> Exchange:
+    """A write (the primary operation), or a read (get-invoice)."""
+    if write:
+        return convert(client, {"altId": "loc-1"})
+    return client.request(pinned().manifest.get("get-invoice"), path={"invoiceId": "inv-1"})
+
+
 @pytest.mark.parametrize(("action", "write_rule", "other_rule", "status"), BROKEN)
-@pytest.mark.parametrize("write", [True, False], ids=["write", "no-token"])
+@pytest.mark.parametrize("write", [True, False], ids=["write", "read"])
 def test_broken_connection_is_classified(action: Action, write_rule: str, other_rule: str,
                                          status: int | None, write: bool) -> None:
-    with serve(lambda request, index: action) as server, Client(
+    with serve(lambda request, index: action) as server, open_client(
         live_settings(server.url, allow_writes=True, request_timeout=0.5), base_url=server.url,
         token=TOKEN,
     ) as client:
         started = time.monotonic()
-        exchange = client.send(ESTIMATE_ID, {"altId": "loc-1"},
-                               headers=None if write else {"Authorization": None})
+        exchange = send(client, write)
         elapsed = time.monotonic() - started
         stats = client.stats
     [fault] = exchange.faults
@@ -103,45 +109,47 @@ def test_broken_connection_is_classified(action: Action, write_rule: str, other_
     assert stats["requests"] == 1
 
 
-def test_unknown_outcome_of_a_write_says_an_invoice_may_exist() -> None:
-    with serve(lambda request, index: Hang(30)) as server, Client(
+def test_unknown_outcome_of_a_write_says_something_may_exist() -> None:
+    with serve(lambda request, index: Hang(30)) as server, open_client(
         live_settings(server.url, allow_writes=True, request_timeout=0.5), base_url=server.url,
         token=TOKEN,
     ) as client:
-        exchange = client.send(ESTIMATE_ID, {"altId": "loc-1"})
+        exchange = convert(client, {"altId": "loc-1"})
         writes = client.stats["writes"]
-        remaining = client.expected_writes()
+        remaining = client.budget.remaining()
     [fault] = exchange.faults
     assert fault.rule == "outcome-unknown"
     assert fault.severity is Severity.BREAKING
-    assert "invoice may have been created" in fault.message
+    assert "may have created or changed something" in fault.message
     assert len(server.requests) == 1
     # It may have created an invoice, so it keeps its place in the budget.
     assert (writes, remaining) == (1, 4)
 
 
-def test_accepted_then_closed_connection_is_a_connection_error() -> None:
+@pytest.mark.parametrize(("write", "rule"),
+                         [(True, "outcome-unknown"), (False, "connection-error")],
+                         ids=["write", "read"])
+def test_accepted_then_closed_connection_is_not_retried(write: bool, rule: str) -> None:
     with serve(lambda request, index: invoice_reply(index), accept_and_close=True) as server, \
-            Client(mock_settings(), base_url=server.url, token=None) as client:
+            open_client(mock_settings(), base_url=server.url, token=None) as client:
         started = time.monotonic()
-        exchange = client.send(ESTIMATE_ID, {"altId": "loc-1"})
+        exchange = send(client, write)
         connections = server.connections
     [fault] = exchange.faults
-    assert (fault.rule, fault.status, exchange.status) == ("connection-error", None, None)
+    assert (fault.rule, fault.status, exchange.status) == (rule, None, None)
     assert time.monotonic() - started < BOUND
     assert connections == 1  # not retried: the request may have been sent
 
 
-@pytest.mark.parametrize("write", [True, False], ids=["write", "no-token"])
+@pytest.mark.parametrize("write", [True, False], ids=["write", "read"])
 def test_refused_connection_is_retried_once_then_a_connection_error(write: bool) -> None:
-    with refused_url() as url, Client(
+    with refused_url() as url, open_client(
         live_settings(url, allow_writes=True), base_url=url, token=TOKEN,
     ) as client:
         started = time.monotonic()
-        exchange = client.send(ESTIMATE_ID, {"altId": "loc-1"},
-                               headers=None if write else {"Authorization": None})
+        exchange = send(client, write)
         elapsed = time.monotonic() - started
-        stats, remaining = client.stats, client.expected_writes()
+        stats, remaining = client.stats, client.budget.remaining()
     [fault] = exchange.faults
     assert (fault.rule, fault.status, exchange.attempts) == ("connection-error", None, 2)
     assert (stats["requests"], stats["retries"]) == (2, 1)
@@ -151,16 +159,18 @@ def test_refused_connection_is_retried_once_then_a_connection_error(write: bool)
 
 
 
-@pytest.mark.parametrize("write", [True, False], ids=["write", "no-token"])
-def test_endless_answer_is_cut_off(write: bool) -> None:
-    endless = b"[" + b"0," * (MAX_BODY // 2 + 2**19)  # more than the client reads
+
+@pytest.mark.parametrize("write", [True, False], ids=["write", "read"])
+def test_a_body_over_the_limit_is_cut_off(write: bool) -> None:
+    limit = 256 * 1024
+    endless = b"[" + b"0," * limit  # more than the client reads
     huge = Reply(200, (("Content-Type", "application/json"),), endless)
-    with serve(lambda request, index: huge) as server, Client(
-        live_settings(server.url, allow_writes=True), base_url=server.url, token=TOKEN,
+    with serve(lambda request, index: huge) as server, open_client(
+        live_settings(server.url, allow_writes=True, max_body=limit), base_url=server.url,
+        token=TOKEN,
     ) as client:
-        exchange = client.send(ESTIMATE_ID, {"altId": "loc-1"},
-                               headers=None if write else {"Authorization": None})
+        exchange = send(client, write)
     [fault] = exchange.faults
-    assert (fault.rule, fault.status) == ("connection-error", 200)
-    assert "MiB" in fault.message
-    assert MAX_BODY < len(exchange.response_body) < 2 * MAX_BODY
+    assert (fault.rule, fault.status) == ("body-too-large", 200)
+    assert "256 KiB" in fault.message
+    assert len(exchange.response_body) <= limit

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,8 +14,10 @@ from ghl_contract.mock.app import MockApp
 from ghl_contract.mock.profiles import FAULT_PROFILES
 from ghl_contract.mock.seed import load_seed
 from ghl_contract.mock.server import serve
-from ghl_contract.transport import Client, Exchange, WriteSkipped
-from ghl_contract.transport.testing import live_settings
+from ghl_contract.registry import pinned
+from ghl_contract.suite.ledger import Ledger
+from ghl_contract.transport import Client, Exchange, ExchangeHook, WriteSkipped, open_client
+from ghl_contract.transport.testing import convert, live_settings
 
 SEED = load_seed()
 LOCATION = SEED.locations[0]
@@ -22,49 +25,55 @@ TOKEN = LOCATION.token
 ESTIMATE_ID = next(iter(LOCATION.estimates))
 
 
-def _live(url: str, **overrides: Any) -> Client:
+@contextlib.contextmanager
+def _live(url: str, hooks: tuple[ExchangeHook, ...] = (), **overrides: Any) -> Iterator[Client]:
     settings = live_settings(url, token=TOKEN, location_id=LOCATION.location_id,
                              estimate_id=ESTIMATE_ID, **overrides)
-    return Client(settings, base_url=url, token=TOKEN)
+    with open_client(settings, base_url=url, token=TOKEN, on_exchange=hooks) as client:
+        yield client
 
 
 def test_allow_writes_with_max_writes_3_creates_exactly_3(
         documented_request: dict[str, Any]) -> None:
-    with serve(MockApp(SEED)) as mock, _live(mock.url, allow_writes=True, max_writes=3) as client:
+    created = Ledger("t", "v")
+    hooks = (created.hook(pinned().manifest),)
+    with serve(MockApp(SEED)) as mock, _live(mock.url, hooks, allow_writes=True,
+                                             max_writes=3) as client:
         skipped = 0
         for _ in range(5):
             try:
-                exchange = client.send(ESTIMATE_ID, documented_request)
+                exchange = convert(client, documented_request, estimate_id=ESTIMATE_ID)
             except WriteSkipped:
                 skipped += 1
             else:
                 assert (exchange.status, exchange.faults) == (200, ())
-        created = client.created_invoices
         stored = mock.app.store.invoices()
     assert skipped == 2
     assert len(stored) == 3
-    assert [c.id for c in created] == [invoice["_id"] for invoice in stored]
-    assert [c.number for c in created] == [invoice["invoiceNumber"] for invoice in stored]
+    assert [c.id for c in created.entries] == [invoice["_id"] for invoice in stored]
+    assert [c.number for c in created.entries] == [str(invoice["invoiceNumber"])
+                                                   for invoice in stored]
 
 
-def test_without_allow_writes_nothing_is_created(documented_request: dict[str, Any]) -> None:
+@pytest.mark.parametrize("headers", [None, {"Authorization": None},
+                                     {"Authorization": "Bearer wrong"}],
+                         ids=["token", "no-token", "wrong-token"])
+def test_without_allow_writes_no_write_is_sent(documented_request: dict[str, Any],
+                                               headers: dict[str, str | None] | None) -> None:
     with serve(MockApp(SEED)) as mock, _live(mock.url) as client:
         with pytest.raises(WriteSkipped):
-            client.send(ESTIMATE_ID, documented_request)
-        no_token = client.send(ESTIMATE_ID, documented_request, headers={"Authorization": None})
-        wrong = client.send(ESTIMATE_ID, documented_request,
-                            headers={"Authorization": "Bearer wrong"})
+            convert(client, documented_request, estimate_id=ESTIMATE_ID, headers=headers)
         stored = mock.app.store.invoices()
-    assert (no_token.status, wrong.status) == (401, 401)
     assert stored == []
 
 
 def test_the_mocks_429s_are_waited_out_without_duplicates(
         documented_request: dict[str, Any]) -> None:
     app = MockApp(SEED, rate_limit=(2, 1.0))
-    with serve(app) as mock, _live(mock.url, allow_writes=True, max_writes=4) as client:
+    with serve(app) as mock, _live(mock.url, allow_writes=True, max_writes=8) as client:
         started = time.monotonic()
-        exchanges = [client.send(ESTIMATE_ID, documented_request) for _ in range(4)]
+        exchanges = [convert(client, documented_request, estimate_id=ESTIMATE_ID)
+                     for _ in range(4)]
         elapsed = time.monotonic() - started
         stats = client.stats
         stored = mock.app.store.invoices()
@@ -89,7 +98,7 @@ def test_fault_profile_becomes_its_finding(
     app = MockApp(SEED, fault=name, fault_delay=1.0)
     with serve(app) as mock, _live(mock.url, allow_writes=True, request_timeout=0.3) as client:
         started = time.monotonic()
-        exchange = client.send(ESTIMATE_ID, documented_request)
+        exchange = convert(client, documented_request, estimate_id=ESTIMATE_ID)
         elapsed = time.monotonic() - started
     assert [fault.rule for fault in answer_faults(exchange)] == [FOR_A_WRITE[name]]
     assert exchange.attempts == 1

@@ -8,7 +8,9 @@ from email.utils import format_datetime
 
 import pytest
 
-from ghl_contract.transport import Client
+from ghl_contract.registry import pinned
+from ghl_contract.suite.ledger import Ledger
+from ghl_contract.transport import TargetStopped, open_client
 from ghl_contract.transport.ratelimit import (
     MAX_RETRIES,
     RateLimiter,
@@ -17,10 +19,10 @@ from ghl_contract.transport.ratelimit import (
     retry_delay,
 )
 from ghl_contract.transport.testing import (
-    ESTIMATE_ID,
     TOKEN,
     Action,
     Received,
+    convert,
     invoice_reply,
     json_reply,
     live_settings,
@@ -79,9 +81,12 @@ def test_retry_after_is_read(value: str | None, seconds: float | None) -> None:
     ("headers", "retry", "seconds"),
     [
         pytest.param({"retry-after": "2", "x-ratelimit-interval-milliseconds": "10000"}, 0, 2.0,
-                     id="retry-after-first"),
+                     id="retry-after-when-shorter"),
+        pytest.param({"retry-after": "60", "x-ratelimit-interval-milliseconds": "10000"}, 0,
+                     10.0, id="the-interval-when-shorter"),
+        pytest.param({"retry-after": "60"}, 0, 60.0, id="retry-after-alone"),
         pytest.param({"x-ratelimit-interval-milliseconds": "10000"}, 0, 10.0,
-                     id="else-the-interval"),
+                     id="the-interval-alone"),
         pytest.param({"retry-after": "later", "x-ratelimit-interval-milliseconds": "250"}, 0,
                      0.25, id="unreadable-retry-after-falls-back"),
         pytest.param({}, 0, 1.0, id="else-backoff-1"),
@@ -114,12 +119,12 @@ def test_limiter_slows_down_on_remaining(headers: dict[str, str], pause: float) 
 
 
 def test_bucket_spaces_requests_at_the_server() -> None:
-    with serve(lambda request, index: invoice_reply(index)) as server, Client(
+    with serve(lambda request, index: invoice_reply(index)) as server, open_client(
         live_settings(server.url, allow_writes=True, max_writes=10, rate_limit=(2, 0.4)),
         base_url=server.url, token=TOKEN,
     ) as client:
         for _ in range(5):
-            client.send(ESTIMATE_ID, {"altId": "loc-1"})
+            convert(client, {"altId": "loc-1"})
         stats = client.stats
     arrivals = [request.at for request in server.requests]
     assert len(arrivals) == 5
@@ -133,10 +138,10 @@ def test_low_remaining_header_pauses_the_next_request() -> None:
     headers = (("X-RateLimit-Remaining", "0"), ("X-RateLimit-Interval-Milliseconds", "300"))
     with serve(lambda request, index: json_reply(200, {"invoice": {"_id": f"inv-{index}"}},
                                                  headers)) as server, \
-            Client(live_settings(server.url, allow_writes=True), base_url=server.url,
-                   token=TOKEN) as client:
-        client.send(ESTIMATE_ID, {"altId": "loc-1"})
-        client.send(ESTIMATE_ID, {"altId": "loc-1"})
+            open_client(live_settings(server.url, allow_writes=True), base_url=server.url,
+                        token=TOKEN) as client:
+        convert(client, {"altId": "loc-1"})
+        convert(client, {"altId": "loc-1"})
     first, second = server.requests
     assert second.at - first.at >= 0.3
 
@@ -163,60 +168,84 @@ class EverySecond429:
 
 def test_every_second_429_completes_respects_waits_and_duplicates_nothing() -> None:
     server_side = EverySecond429()
-    with serve(server_side) as server, Client(
-        live_settings(server.url, allow_writes=True, max_writes=3), base_url=server.url,
-        token=TOKEN,
+    created = Ledger("t", "v")
+    with serve(server_side) as server, open_client(
+        live_settings(server.url, allow_writes=True, max_writes=5), base_url=server.url,
+        token=TOKEN, on_exchange=[created.hook(pinned().manifest)],
     ) as client:
-        exchanges = [client.send(ESTIMATE_ID, {"altId": "loc-1"}) for _ in range(3)]
-        created, stats = client.created_invoices, client.stats
+        exchanges = [convert(client, {"altId": "loc-1"}) for _ in range(3)]
+        stats = client.stats
     assert [e.faults for e in exchanges] == [(), (), ()]
     assert [e.status for e in exchanges] == [200, 200, 200]
     # Requests 0, 2, 4 created an invoice; 1 and 3 were 429 and retried after 1 s.
     assert len(server.requests) == 5
     assert len(server_side.invoices) == 3
-    assert len({invoice.id for invoice in created}) == 3
+    assert len({invoice.id for invoice in created.entries}) == 3
     assert len(server_side.waits) == 2
     assert all(wait >= 1.0 for wait in server_side.waits)
-    assert (stats["writes"], stats["retries"]) == (3, 2)
+    # Every write request sent took a slot, the retries too: a 429 may have created something.
+    assert (stats["writes"], stats["retries"]) == (5, 2)
+
+
+def test_a_429_is_retried_only_while_a_write_slot_is_free() -> None:
+    server_side = EverySecond429()
+    with serve(server_side) as server, open_client(
+        live_settings(server.url, allow_writes=True, max_writes=2), base_url=server.url,
+        token=TOKEN,
+    ) as client:
+        first, second = (convert(client, {"altId": "loc-1"}) for _ in range(2))
+    assert (first.status, first.faults) == (200, ())
+    [fault] = second.faults
+    assert (second.status, fault.rule) == (429, "rate-limited")
+    assert "--max-writes" in fault.message
+    assert len(server.requests) == 2
 
 
 def test_429_forever_becomes_rate_limited_after_bounded_retries() -> None:
     always = json_reply(429, {"statusCode": 429, "message": "Too many", "traceId": "trace-429"},
                         (("X-RateLimit-Interval-Milliseconds", "50"),))
-    with serve(lambda request, index: always) as server, Client(
-        live_settings(server.url, allow_writes=True), base_url=server.url, token=TOKEN,
+    with serve(lambda request, index: always) as server, open_client(
+        live_settings(server.url, allow_writes=True, max_writes=10), base_url=server.url,
+        token=TOKEN,
     ) as client:
         started = time.monotonic()
-        exchange = client.send(ESTIMATE_ID, {"altId": "loc-1"})
+        exchange = convert(client, {"altId": "loc-1"})
         elapsed = time.monotonic() - started
-        remaining = client.expected_writes()
+        remaining = client.budget.remaining()
     [fault] = exchange.faults
     assert (fault.rule, fault.status, fault.trace_id) == ("rate-limited", 429, "trace-429")
     assert len(server.requests) == exchange.attempts == MAX_RETRIES + 1
     assert elapsed < 5.0
-    assert remaining == 5  # a 429 was not processed: the write's slot is given back
+    assert remaining == 10 - exchange.attempts  # a server may create and answer 429 all the same
 
 
-def test_429_asking_for_too_long_a_wait_is_reported_at_once() -> None:
+def test_429_asking_for_a_wait_past_the_deadline_stops_sending_to_the_target() -> None:
     reply = json_reply(429, {"statusCode": 429, "message": "Too many"},
                        (("Retry-After", "3600"),))
-    with serve(lambda request, index: reply) as server, Client(
-        live_settings(server.url, allow_writes=True), base_url=server.url, token=TOKEN,
+    with serve(lambda request, index: reply) as server, open_client(
+        live_settings(server.url, allow_writes=True, run_timeout=60.0), base_url=server.url,
+        token=TOKEN,
     ) as client:
-        exchange = client.send(ESTIMATE_ID, {"altId": "loc-1"})
+        exchange = convert(client, {"altId": "loc-1"})
+        started = time.monotonic()
+        with pytest.raises(TargetStopped, match="3600 s") as stopped:
+            client.request(pinned().manifest.get("get-invoice"), path={"invoiceId": "i"})
+        refused_in = time.monotonic() - started
     [fault] = exchange.faults
     assert fault.rule == "rate-limited"
-    assert "3600" in fault.message
+    assert "deadline" in fault.message
+    assert "--run-timeout" in str(stopped.value)
+    assert refused_in < 1.0  # at once, not after a wait
     assert len(server.requests) == 1
 
 
 def test_429_wait_never_passes_the_run_deadline() -> None:
     reply = json_reply(429, {"statusCode": 429, "message": "Too many"}, (("Retry-After", "5"),))
-    with serve(lambda request, index: reply) as server, Client(
+    with serve(lambda request, index: reply) as server, open_client(
         live_settings(server.url, run_timeout=1.0), base_url=server.url, token=TOKEN,
     ) as client:
         started = time.monotonic()
-        exchange = client.send(ESTIMATE_ID, {"altId": "loc-1"}, headers={"Authorization": None})
+        exchange = client.request(pinned().manifest.get("get-invoice"), path={"invoiceId": "i"})
     [fault] = exchange.faults
     assert fault.rule == "rate-limited"
     assert "deadline" in fault.message

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -230,35 +230,37 @@ class _Outcomes:
 def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
     """The contract run: its target (the embedded mock is served meanwhile), its client, its
     estimates and the ledger of what it creates, which it cleans up when it ends, however."""
+    from ghl_contract.registry import pinned
     from ghl_contract.suite.context import RunContext
     from ghl_contract.suite.estimates import Estimates
     from ghl_contract.suite.ledger import LEDGER_NAME, Ledger
     from ghl_contract.suite.run_end import clean_up_run, stopped_by_sigterm
     from ghl_contract.suite.target import open_target
-    from ghl_contract.transport import Client
+    from ghl_contract.transport import open_client
 
     state = state_of(request.config)
     settings = state.settings()
     ahead: Ahead | None = None
     try:
         ahead = load_generators(state)
-        with open_target(settings) as target, \
-                Client(settings, base_url=target.base_url, token=target.token) as client, \
-                stopped_by_sigterm():
+        with open_target(settings) as target:
             keep = settings.report_dir is not None and not target.embedded
             ledger = Ledger(target.base_url, settings.api_version,
                             settings.report_dir / LEDGER_NAME if keep and settings.report_dir
-                            else None)
-            estimates = Estimates(target.estimate_mode, target.estimate_ids)
-            run = RunContext(settings, target, client, state.profile, state.seed, ledger,
-                             estimates, ahead=ahead, baseline=state.baseline())
-            state.run = run
-            try:
-                yield run
-            finally:
-                run.finish()
-                if not target.embedded:
-                    clean_up_run(run)
+                            else None, location=target.location_id)
+            with open_client(settings, base_url=target.base_url, token=target.token,
+                             secrets=target.secrets, on_exchange=[ledger.hook(pinned().manifest)],
+                             started=state.started) as client, stopped_by_sigterm():
+                estimates = Estimates(target.estimate_mode, target.estimate_ids)
+                run = RunContext(settings, target, client, state.profile, state.seed, ledger,
+                                 estimates, ahead=ahead, baseline=state.baseline())
+                state.run = run
+                try:
+                    yield run
+                finally:
+                    run.finish()
+                    if not target.embedded:
+                        clean_up_run(run)
     except (UsageError, RuntimeError) as exc:
         if state.run is not None:
             raise
@@ -284,6 +286,20 @@ def ghl_examples(request: pytest.FixtureRequest) -> int:
     return state_of(request.config).examples
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test's report with the run's secrets redacted, before the terminal or junit.xml
+    prints it."""
+    report = yield
+    state = item.config.stash.get(STATE, None)
+    if state is not None and state.run is not None:
+        from ghl_contract.suite.redaction import redact_test_report, run_secrets
+
+        redact_test_report(report, run_secrets(state.settings(), state.run))
+    return report
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE, None)
@@ -293,9 +309,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     settings = state.settings()
     run = state.run
-    report = reports.build(run, state.outcome, state.plan, settings, baseline=state.baseline(),
-                           seed=state.seed if state.generated else None)
-    secrets = tuple(s for s in ((settings.token,) + (run.target.secrets if run else ())) if s)
+    from ghl_contract.redact import redact_value
+    from ghl_contract.suite.redaction import redact_junit, run_secrets
+
+    secrets = run_secrets(settings, run)
+    # Values redacted before a writer escapes them for its format (Markdown, JSON, XML).
+    report = redact_value(reports.build(run, state.outcome, state.plan, settings,
+                                        baseline=state.baseline(),
+                                        seed=state.seed if state.generated else None), secrets)
+    redact_junit(Path(session.config.option.xmlpath) if session.config.option.xmlpath else None,
+                 secrets)
     if settings.report_dir is not None:
         try:
             written = reports.write_files(report, settings.report_dir, secrets)
@@ -307,7 +330,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             Path(session.config.option.xmlpath or settings.report_dir / reports.JUNIT_NAME),
             *written,
         ]
-    state.summary = reports.summary_lines(report, run, state.report_paths)
+    state.summary = redact_value(reports.summary_lines(report, run, state.report_paths), secrets)
     failing = report.exit_code(strict=settings.strict_drift,
                                strict_baseline=settings.strict_baseline) == 1
     if failing and session.exitstatus == pytest.ExitCode.OK:

@@ -58,6 +58,7 @@ _RULES = [
     Rule("connection-error", B, "The connection was refused, reset or closed mid-answer."),
     Rule("outcome-unknown", B, "A write timed out after it was sent; it may have created an invoice."),
     Rule("rate-limited", B, "Still 429 after the bounded retries."),
+    Rule("body-too-large", B, "The body, as it travelled or decoded, passed the size the client reads."),
     Rule("rate-limit-headers-missing", N, "A response lacks HighLevel's X-RateLimit-* headers."),
     # Two answers to the same request, with the run's Version and --compare-version.
     Rule("version-field-removed", B, "With the compared Version, an answer lacks a field the run's Version sends."),

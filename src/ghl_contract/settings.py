@@ -70,10 +70,11 @@ OPTIONS: tuple[Option, ...] = (
            "Also fail when an entry of --baseline no longer occurs (so that the file shrinks).",
            is_flag=True),
     Option("--allow-writes", "GHL_ALLOW_WRITES", None,
-           "Live mode: allow requests that create invoices.", is_flag=True),
+           "Live mode: allow requests that can create or change data.", is_flag=True),
     Option("--max-writes", "GHL_MAX_WRITES", "5",
-           "Live mode: most write requests a run may send (a write: any request to an "
-           "operation that creates or changes data, retries included; cleanup is not counted)."),
+           "Live mode: most write requests a run sends, retries included (a write: any request "
+           "to an operation that creates or changes data, whatever its token; cleanup is not "
+           "counted)."),
     Option("--cleanup", "GHL_CLEANUP", "delete",
            "Live mode: what becomes of what the run created, at its end or when it is stopped: "
            "delete, void (invoices; a draft HighLevel will not void is deleted) or none."),
@@ -92,6 +93,38 @@ OPTIONS: tuple[Option, ...] = (
     Option("--mock-fault", "GHL_MOCK_FAULT", None,
            "Embedded mock only: serve it under this fault profile."),
 )
+
+# --- The limits of one exchange: what a hostile or broken server can make a run wait for or
+# hold. Each overrun is a finding of the exchange (timeout, body-too-large), never a hang.
+EXCHANGE_LIMITS: tuple[Option, ...] = (
+    Option("--header-timeout", "GHL_HEADER_TIMEOUT", "10",
+           "Seconds an answer's status line and headers may take, 1xx answers included (within "
+           "--request-timeout, which bounds the whole exchange)."),
+    Option("--max-body", "GHL_MAX_BODY", "16MiB",
+           "Most bytes of an answer's body read as it travels (e.g. 16MiB, 500kB)."),
+    Option("--max-decoded-body", "GHL_MAX_DECODED_BODY", "16MiB",
+           "Most bytes of an answer's body once its gzip or deflate is undone: a decompression "
+           "bomb stops there."),
+    Option("--max-recorded-body", "GHL_MAX_RECORDED_BODY", "1MiB",
+           "Most bytes of each body kept in a --record HAR file; a longer one is cut there and "
+           "says so."),
+)
+OPTIONS = (*OPTIONS, *EXCHANGE_LIMITS)
+_SIZE = re.compile(r"^\s*(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3,
+          "gib": 1024**3}
+
+
+def parse_size(name: str, text: str) -> int:
+    """`"16MiB"` -> 16777216 bytes (B, kB, KiB, MB, MiB, GB, GiB; a bare number is bytes)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise UsageError(f"{name} {text!r} is not a size such as 16MiB, 500kB or 1048576.")
+    size = int(match.group(1)) * _UNITS[(match.group(2) or "b").lower()]
+    if size < 1:
+        raise UsageError(f"{name} must be greater than 0, not {text}.")
+    return size
+# --- (end of the exchange limits)
 
 _TRUE = {"1", "true", "yes", "on"}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
@@ -208,6 +241,11 @@ class RunSettings:
     record_dir: Path | None = None
     mock_drift: str | None = None  # embedded mock only: names checked where the mock is started
     mock_fault: str | None = None
+    # The exchange limits (EXCHANGE_LIMITS).
+    header_timeout: float = 10.0
+    max_body: int = 16 * 1024**2
+    max_decoded_body: int = 16 * 1024**2
+    max_recorded_body: int = 1024**2
 
     @property
     def live(self) -> bool:
@@ -276,6 +314,11 @@ class RunSettings:
             record_dir=Path(str(raw["record"])) if raw["record"] else None,
             mock_drift=str(raw["mock_drift"]) if raw["mock_drift"] else None,
             mock_fault=str(raw["mock_fault"]) if raw["mock_fault"] else None,
+            header_timeout=_positive(named["header_timeout"], str(raw["header_timeout"]), float),
+            max_body=parse_size(named["max_body"], str(raw["max_body"])),
+            max_decoded_body=parse_size(named["max_decoded_body"], str(raw["max_decoded_body"])),
+            max_recorded_body=parse_size(named["max_recorded_body"],
+                                         str(raw["max_recorded_body"])),
         )
         settings.validate(named)
         given = [option.flag for option in OPTIONS

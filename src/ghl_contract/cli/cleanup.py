@@ -38,7 +38,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from ghl_contract.registry import pinned
     from ghl_contract.suite.cleanup import Answer, clean_up
     from ghl_contract.suite.ledger import Ledger
-    from ghl_contract.transport import Client
+    from ghl_contract.transport import open_client
 
     ledger = Ledger.read(args.report_dir)
     pending = ledger.pending()
@@ -56,7 +56,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
          "allow_writes": True}, environ={})
     settings = replace(settings, max_writes=len(pending) * 2, cleanup=args.cleanup)
     assert settings.base_url is not None
-    with Client(settings, base_url=settings.base_url, token=token) as client:
+    with open_client(settings, base_url=settings.base_url, token=token) as client:
         def send(operation: Operation, path: Mapping[str, str],
                  query: Mapping[str, str] | None, body: Any) -> Answer:
             exchange = client.request(operation, path=path, query=query, body=body,

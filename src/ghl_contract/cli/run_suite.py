@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,10 +138,23 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     validate_mock_profiles(settings)
     # a bad baseline is one sentence here, before pytest starts
     load_baseline(settings.baseline, settings.strict_baseline)
+    from ghl_contract.redact import ACTIVE_SECRETS, RedactingStream
+    from ghl_contract.suite.preflight import preflight
+
     argv = pytest_arguments(args)
-    with _streams(stdout, stderr, dict(_ISOLATION)), _hypothesis_home():
-        code = pytest.main(argv, plugins=[GivenSettings(settings)])
-        sys.stdout.flush()
+    preflight(settings)  # a target that does not answer, or refuses the token: one sentence
+
+    def secrets() -> tuple[str | None, ...]:
+        return (settings.token, *ACTIVE_SECRETS.snapshot())
+
+    # Whatever pytest or a test prints passes the redaction, line by line.
+    out, err = RedactingStream(stdout, secrets), RedactingStream(stderr, secrets)
+    with _streams(out, err, dict(_ISOLATION)), _hypothesis_home():  # type: ignore[arg-type]
+        try:
+            code = pytest.main(argv, plugins=[GivenSettings(settings)])
+        finally:
+            out.flush()
+            err.flush()
     if code == pytest.ExitCode.OK:
         return 0
     if code == pytest.ExitCode.TESTS_FAILED:

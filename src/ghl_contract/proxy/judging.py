@@ -23,7 +23,9 @@ from ghl_contract.operations import Operation
 from ghl_contract.proxy.exchange import Forwarded
 from ghl_contract.proxy.wire import TooLarge, UnknownCoding, by_name, decoded, header
 from ghl_contract.rules import finding
-from ghl_contract.transport.faults import NOT_SENT, classify_exception
+from ghl_contract.transport.budget import NOT_SENT
+from ghl_contract.transport.faults import no_answer
+from ghl_contract.transport.passage import Passage
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,10 @@ class Judge:
         # A fault raised before a byte left (refused, no pool slot) cannot have reached the
         # upstream; any other may have, and a write's outcome is then unknown.
         sent = not isinstance(fault, NOT_SENT)
-        found = classify_exception(fault, write=operation.writes, sent=sent,
-                                   status=forwarded.status, timeout=self._timeout, cause=cause)
+        passage = Passage(writes=operation.writes, timeout=self._timeout,
+                          header_timeout=self._timeout,
+                          headers_arrived=forwarded.status is not None)
+        found = no_answer(fault, passage, sent=sent, status=forwarded.status, cause=cause)
         return replace(found, operation=operation.id, source=f"{forwarded.source} response")
 
     def _undecodable(self, forwarded: Forwarded, operation: Operation) -> Finding:

@@ -32,7 +32,7 @@ class Recording:
         answer that did not come whole (already redacted)."""
         secrets = self._secrets
         known = secrets.known
-        self._recorder.record(Exchange(
+        self._recorder(Exchange(
             method=forwarded.method,
             url=secrets.text(self._upstream + forwarded.target),
             request_headers=redact_headers(by_name(forwarded.request_headers), known),

@@ -15,7 +15,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from ghl_contract.findings import Finding
-from ghl_contract.transport.redact import (
+from ghl_contract.redact import (
     ACTIVE_SECRETS,
     SENSITIVE_HEADERS,
     install_log_filter,

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import pytest
 
 from ghl_contract.baseline import Baseline
-from ghl_contract.findings import Cleanup, CreatedObject, Finding, pointers_overlap
+from ghl_contract.findings import CreatedObject, Finding, pointers_overlap
 from ghl_contract.invariants import reads_of
 from ghl_contract.operations import Operation
 from ghl_contract.registry import pinned
@@ -30,12 +30,12 @@ from ghl_contract.suite.ahead import Ahead
 from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, Estimates, filled, templates
 from ghl_contract.suite.examine import SUCCESS, Examiner, Expect
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
-from ghl_contract.suite.ledger import Ledger, created_by
+from ghl_contract.suite.ledger import Ledger
 from ghl_contract.suite.messages import case_failure, exchange_failure, shape_failure
 from ghl_contract.suite.shapes import shape_differences
 from ghl_contract.suite.target import Target, query_for
 from ghl_contract.suite.verify import created_findings
-from ghl_contract.transport import Client, Exchange, RunDeadlineExceeded, WriteSkipped
+from ghl_contract.transport import NO_BODY, Client, Exchange, SendingStopped, WriteSkipped
 
 
 # Every semantic rule a run checks and the fields it reads: the payload and exchange invariants
@@ -185,6 +185,14 @@ def _documented_request() -> dict[str, Any]:
     return copy.deepcopy(body)
 
 
+def _note(expected: Expect, test_id: str) -> dict[str, Any]:
+    """A request's annotation in the recording: its test, and for a request meant to be refused
+    the statuses expected (`check` then judges it by its answer, not by the request schema)."""
+    if any(200 <= status < 300 for status in expected.statuses):
+        return {"test": test_id}
+    return {"test": test_id, "expect": sorted(expected.statuses), "intent": "refused"}
+
+
 class Probe:
     """A contract test's handle on the run: send, examine, and fail on breaking findings."""
 
@@ -313,14 +321,16 @@ class Probe:
               expect: Expect, note: Mapping[str, Any] | None) -> Seen:
         try:
             exchange = self.run.client.request(
-                operation, path=path, query=query, body=body, headers=headers,
-                note={"test": self.test_id, "expect": sorted(expect.statuses), **(note or {})})
-        except RunDeadlineExceeded as exc:
+                operation, path=path, query=query, body=NO_BODY if body is None else body,
+                headers=headers, note={**_note(expect, self.test_id), **(note or {})})
+        except SendingStopped as exc:
             self._deadline(str(exc))
         sent = body if isinstance(body, Mapping) else query
         findings = self.run.examiner.examine(exchange, expect, operation=operation,
                                              request=sent, path=path, source=self.test_id)
-        self._ledger(operation, exchange, sent, path)
+        if findings:
+            curl = exchange.curl()
+            findings = [replace(f, curl=curl) for f in findings]
         self.run.checked += 1
         self.run.record(findings)
         answered = exchange.started_at + exchange.elapsed
@@ -340,32 +350,6 @@ class Probe:
                        "requests in a row without an answer (timeout or connection error).")
         return Seen(exchange, tuple(self.run.unacknowledged(findings)), body, operation,
                     dict(path))
-
-    def _ledger(self, operation: Operation, exchange: Exchange, sent: Any,
-                path: Mapping[str, str]) -> None:
-        """Record what a 2xx answer created, whatever the test expected (a request meant to be
-        refused that a server accepts creates an object too), and what it undid."""
-        status = exchange.status
-        if status is None or not 200 <= status < 300:
-            return
-        try:
-            body = exchange.json()
-        except ValueError:
-            return
-        made = created_by(operation, body, sent if isinstance(sent, Mapping) else None)
-        if made is not None:
-            self.run.ledger.add(made)
-        undone = next(iter(path.values()), None) if len(path) == 1 else None
-        manifest = pinned().manifest
-        for entry in self.run.ledger.pending():
-            creator = manifest.operations.get(entry.operation or "")
-            undo = creator.creates.undo if creator and creator.creates else {}
-            for mode, undoing in undo.items():
-                if undoing == operation.id and entry.id == undone:
-                    # A test undid it (the lifecycle deletes what it made): nothing to clean up.
-                    self.run.ledger.settle(
-                        entry, Cleanup.VOIDED if mode == "void" else Cleanup.DELETED,
-                        f"by {self.test_id}")
 
     def converted(self, key: str) -> Seen:
         """The documented request to the run's estimate `key`, sent once per run and shared by
@@ -481,7 +465,8 @@ class Probe:
         # The run must end in bounded time: stop the session after this test, which fails (a run
         # that could not finish has not shown that the contract holds).
         self._stop(reason)
-        pytest.fail(reason, pytrace=False)
+        # From None: called while the client's SendingStopped is handled, whose text is the same.
+        raise pytest.fail.Exception(reason, pytrace=False) from None
 
     def _stop(self, reason: str) -> None:
         # shouldfail, not shouldstop: pytest then ends the session as failed (exit 1) rather than

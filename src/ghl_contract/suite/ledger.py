@@ -14,14 +14,17 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Cleanup, CreatedObject, value_at
-from ghl_contract.operations import Operation
+from ghl_contract.operations import Manifest, Operation
+from ghl_contract.transport import Exchange
 
 LEDGER_NAME = "created.json"
 
@@ -55,6 +58,7 @@ class Ledger:
     api_version: str
     path: Path | None = None
     entries: list[CreatedObject] = field(default_factory=list)
+    location: str | None = None  # the run's, when neither answer nor request names one
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, created: CreatedObject) -> None:
@@ -71,6 +75,35 @@ class Ledger:
                             if (e.kind, e.id) == (created.kind, created.id) else e
                             for e in self.entries]
             self._save()
+
+    def hook(self, manifest: Manifest) -> Callable[[Exchange], None]:
+        """An `on_exchange` hook of the run's client: every 2xx answer of an operation that
+        creates names an object the run made (whatever the request was for: one meant to be
+        refused that a server accepted too), and a 2xx of an operation that undoes a pending
+        object settles it (the lifecycle tests delete what they made)."""
+        def record(exchange: Exchange) -> None:
+            operation = manifest.operations.get(exchange.operation or "")
+            status = exchange.status
+            if operation is None or status is None or not 200 <= status < 300:
+                return
+            if operation.creates is not None and not exchange.faults:
+                try:
+                    body, sent = orjson.loads(exchange.response_body), _parsed(exchange)
+                except orjson.JSONDecodeError:
+                    body = sent = None
+                made = created_by(operation, body, sent)
+                if made is not None:
+                    self.add(made if made.location else replace(made, location=self.location))
+            undone = next(iter(exchange.path.values()), None) if len(exchange.path) == 1 \
+                else None
+            for entry in self.pending():
+                creator = manifest.operations.get(entry.operation or "")
+                undo = creator.creates.undo if creator and creator.creates else {}
+                for mode, undoing in undo.items():
+                    if undoing == operation.id and entry.id == undone:
+                        self.settle(entry, Cleanup.VOIDED if mode == "void" else Cleanup.DELETED,
+                                    f"by {(exchange.note or {}).get('test', 'the run')}")
+        return record
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "api_version": self.api_version,
@@ -109,3 +142,12 @@ class Ledger:
     def pending(self) -> list[CreatedObject]:
         """What still needs cleaning up, newest first (an invoice before its estimate)."""
         return [e for e in reversed(self.entries) if e.left]
+
+
+def _parsed(exchange: Exchange) -> Mapping[str, Any] | None:
+    """What the request sent: its JSON body, else its query."""
+    try:
+        sent = orjson.loads(exchange.request_body) if exchange.request_body else None
+    except orjson.JSONDecodeError:
+        sent = None
+    return sent if isinstance(sent, Mapping) else dict(exchange.query) or None

@@ -25,14 +25,14 @@ def preflight(settings: RunSettings) -> None:
     not answer or refuses the token. Nothing is sent for the embedded mock."""
     if not settings.live or settings.base_url is None or settings.location_id is None:
         return
-    from ghl_contract.transport import Client
+    from ghl_contract.transport import open_client
 
     operation = pinned().manifest.preflight
     if operation is None:
         return
     timeout = min(settings.request_timeout, PREFLIGHT_TIMEOUT)
     quick = replace(settings, request_timeout=timeout, run_timeout=timeout + 1, record_dir=None)
-    with Client(quick, base_url=settings.base_url, token=settings.token) as client:
+    with open_client(quick, base_url=settings.base_url, token=settings.token) as client:
         exchange = client.request(operation, query=query_for(operation, settings.location_id))
     if exchange.status is None:
         why = next((f.message for f in exchange.faults), "no answer")

@@ -5,7 +5,7 @@ The report states the run's facts as fields: its target, API version, seed, star
 tests of each module ended, the tests skipped and why, the objects created (so that they can be
 voided), the requests sent. The findings carry the id of the test that saw them; a baseline, when
 given, sets apart the findings it acknowledges. Notes keep what only prose says (the plan, a drift
-profile no test reached, why a run stopped). Every text passes through the transport's redaction
+profile no test reached, why a run stopped). Every text passes through the one redaction
 before it leaves the process.
 """
 
@@ -32,12 +32,12 @@ from ghl_contract.findings import (
     group,
     timestamp,
 )
+from ghl_contract.redact import redact
 from ghl_contract.reporters import write
 from ghl_contract.reporters.common import plural, summary_sentence
 from ghl_contract.reporters.markdown import cell
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.context import RunContext
-from ghl_contract.transport import redact
 
 JSON_NAME = "drift-report.json"
 MARKDOWN_NAME = "drift-report.md"

@@ -49,13 +49,15 @@ def clean_up_run(run: RunContext) -> None:
     """Undo what the run created (--cleanup); outcomes go to the ledger and the report."""
     if not run.ledger.pending():
         return
-    from ghl_contract.transport import Client
+    from ghl_contract.transport import open_client
 
     settings = replace(run.settings, allow_writes=True, max_writes=_UNLIMITED_WRITES,
                        request_timeout=min(run.settings.request_timeout,
                                            CLEANUP_REQUEST_TIMEOUT),
-                       run_timeout=CLEANUP_SECONDS + CLEANUP_REQUEST_TIMEOUT)
-    with Client(settings, base_url=run.target.base_url, token=run.target.token) as client:
+                       run_timeout=CLEANUP_SECONDS + CLEANUP_REQUEST_TIMEOUT,
+                       record_dir=None)  # the run's recording stays the run's
+    with open_client(settings, base_url=run.target.base_url, token=run.target.token,
+                     secrets=run.target.secrets) as client:
         def send(operation: Operation, path: Mapping[str, str],
                  query: Mapping[str, str] | None, body: Any) -> Answer:
             exchange = client.request(operation, path=path, query=query, body=body,

@@ -9,6 +9,7 @@ their environment variables. Either way they are validated once, before any requ
 from __future__ import annotations
 
 import gc
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +54,7 @@ class SuiteState:
 
     config: pytest.Config
     targets_suite: bool
+    started: float = field(default_factory=time.monotonic)  # the run's deadline counts from here
     contract_ids: set[str] = field(default_factory=set)
     generated: set[str] = field(default_factory=set)  # kinds of cases collected tests generate
     plan: list[str] = field(default_factory=list)

@@ -1,8 +1,8 @@
-"""Transport faults as findings: an exchange the transport could not complete -> rule, status.
+"""Transport faults as findings: what the transport itself saw go wrong with an exchange.
 
-Only what the transport itself sees is judged here: no answer, an answer cut short or
-undecodable, still 429 after the retries. A body that arrived whole is the judge's
-(`ghl_contract.judge`), in a run as in `check`.
+No answer, a timeout, a connection that failed, a write whose outcome is unknown, an answer cut
+short, over a limit or undecodable, still 429 after the retries. A body that arrived whole is the
+judge's (`ghl_contract.judge`), in a run as in `check`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import orjson
 
 from ghl_contract.findings import Finding
 from ghl_contract.rules import severity
+from ghl_contract.transport.passage import Passage
 
 # Headers a trace id may come in; HighLevel's error bodies carry `traceId` at the top level.
 TRACE_HEADERS = ("traceid", "trace-id", "x-trace-id", "x-traceid")
@@ -51,35 +52,45 @@ def parse(body: bytes) -> tuple[Any, bool]:
         return None, False
 
 
-def rate_limited(status: int, headers: Mapping[str, str], body: bytes, *, retries: int,
-                 why: str) -> Finding:
-    parsed, _ = parse(body)
-    return finding("rate-limited", f"Still 429 after {retries} retries: {why}.", status=status,
-                   trace_id=trace_id(headers, body, parsed))
+def rate_limited(status: int, retries: int, why: str) -> Finding:
+    return finding("rate-limited", f"Still 429 after {retries} retries: {why}.", status=status)
 
 
-# httpx exceptions raised before a byte of the request left: nothing can have been created.
-NOT_SENT: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout,
-                                         httpx.PoolTimeout, httpx.ProxyError,
-                                         httpx.UnsupportedProtocol)
+def over_limit(status: int, why: str) -> Finding:
+    return finding("body-too-large", f"The {status} answer was not read whole: {why}.",
+                   status=status)
 
 
-def classify_exception(exc: Exception, *, write: bool, sent: bool, status: int | None,
-                       timeout: float, cause: str) -> Finding:
+def undecodable(status: int, content_encoding: str | None, why: str) -> Finding:
+    return finding("not-json", f"The {status} answer's Content-Encoding {content_encoding} could "
+                   f"not be undone: {why}.", status=status)
+
+
+def no_answer(exc: Exception, passage: Passage, *, sent: bool, status: int | None,
+              cause: str) -> Finding:
     """A request that got no (complete) answer. `sent`: the request may have reached the server.
 
     A write that may have reached the server and got no status back is `outcome-unknown`, never
-    retried: an invoice may exist. Once a status came back the outcome is known and the fault is
-    the answer's: a timeout or a connection closed mid-answer, with that status.
+    retried: it may have created something. Once a status came back the outcome is known and the
+    fault is the answer's: a timeout or a connection closed mid-answer, with that status.
     """
     timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
-    what = (f"no complete answer came within {timeout:g} s" if timed_out
-            else f"the connection failed ({cause})")
-    if write and sent and status is None:
+    if not timed_out:
+        what = f"the connection failed ({cause})"
+    elif isinstance(exc, httpx.ConnectTimeout):
+        what = f"no connection could be made within {passage.timeout:g} s"
+    elif not passage.headers_arrived and passage.header_timeout < passage.timeout:
+        what = (f"no status line and headers came within {passage.header_timeout:g} s "
+                "(--header-timeout)")
+    elif not passage.headers_arrived:
+        what = f"no answer came within {passage.timeout:g} s"
+    else:
+        what = f"the body did not arrive whole within {passage.timeout:g} s"
+    if passage.writes and sent and status is None:
         return finding("outcome-unknown",
-                       f"A write was sent and {what}: an invoice may have been created; look it "
-                       "up before voiding or retrying.")
+                       f"A write was sent and {what}: it may have created or changed something; "
+                       "look it up before cleaning up or retrying.")
     message = f"{what[0].upper()}{what[1:]}."
-    if write and status is not None and 200 <= status < 300:
-        message += f" The {status} says an invoice was created; its id could not be read."
+    if passage.writes and status is not None and 200 <= status < 300:
+        message += f" The {status} says the write succeeded; what it created could not be read."
     return finding("timeout" if timed_out else "connection-error", message, status=status)

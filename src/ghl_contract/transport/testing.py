@@ -1,8 +1,9 @@
 """Small misbehaving HTTP servers on 127.0.0.1 for the transport's tests (and the suite's).
 
 `serve(behaviour)` runs a raw HTTP/1.1 server in threads on an ephemeral loopback port; the
-behaviour decides, per request, to answer, drop the connection, hang or reset. Raw sockets, so it
-can do what a well-behaved ASGI app cannot: lie about Content-Length, close mid-answer, send RST.
+behaviour decides, per request, to answer, drop the connection, hang, reset, or send raw bytes at
+its own pace. Raw sockets, so it can do what a well-behaved ASGI app cannot: lie about
+Content-Length, close mid-answer, send RST, trickle its headers, send `102 Processing` forever.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ import struct
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 import orjson
 
+from ghl_contract.operations import Operation
+from ghl_contract.registry import pinned
 from ghl_contract.settings import RunSettings
+from ghl_contract.transport.client import Client
+from ghl_contract.transport.exchange import Exchange
 
 _POLL = 0.05  # seconds between checks for shutdown while a connection waits
 _IDLE = 10.0  # a keep-alive connection idle this long is closed by the server
@@ -69,7 +74,16 @@ class Reset:
     """Read the request, then abort the connection (TCP RST)."""
 
 
-Action = Reply | Drop | Hang | Reset
+@dataclass(frozen=True)
+class Raw:
+    """Read the request, then send `parts` as they are, `interval` seconds apart, until they run
+    out (an endless iterator: until the client goes away or the server stops); then close."""
+
+    parts: Iterable[bytes]
+    interval: float = 0.0
+
+
+Action = Reply | Drop | Hang | Reset | Raw
 Behaviour = Callable[[Received, int], Action]  # (request, its 0-based index) -> what to do
 
 
@@ -186,6 +200,16 @@ class _Handler(socketserver.BaseRequestHandler):
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             conn.close()
             return False
+        if isinstance(action, Raw):
+            conn.settimeout(_SEND)
+            for part in action.parts:
+                try:
+                    conn.sendall(part)
+                except OSError:  # the client has gone
+                    return False
+                if self.server.stopping.wait(action.interval):
+                    return False
+            return False
         if action.delay and self.server.stopping.wait(action.delay):
             return False
         try:
@@ -256,3 +280,12 @@ def mock_settings(**overrides: Any) -> RunSettings:
     """Settings of a run against the embedded mock: not live, so no budget and no rate limit."""
     values: dict[str, Any] = {"token": TOKEN, "request_timeout": 2.0, "run_timeout": 60.0}
     return RunSettings(**{**values, **overrides})
+
+
+def convert(client: Client, body: Any, *, estimate_id: str = ESTIMATE_ID,
+            headers: Mapping[str, str | None] | None = None,
+            note: Mapping[str, Any] | None = None) -> Exchange:
+    """The manifest's primary request (an estimate converted into an invoice), through `client`."""
+    operation: Operation = pinned().manifest.primary
+    return client.request(operation, path={operation.path_names[0]: estimate_id}, body=body,
+                          headers=headers, note=note)
