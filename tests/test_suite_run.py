@@ -221,8 +221,10 @@ def test_nothing_answering_at_the_base_url_is_a_set_up_error(tmp_path: Path) -> 
                     "--location-id", "l", "--estimate-id", "e", "--allow-writes",
                     report_dir=tmp_path / "reports")
     assert run.code == 2, run.output
-    assert f"Nothing answers at http://127.0.0.1:{port}" in run.stdout
-    assert "Traceback" not in run.output
+    # One sentence before any test runs: no pytest output, no "breaking" summary.
+    assert run.stdout == ""
+    assert run.stderr.startswith(f"error: Nothing answers at http://127.0.0.1:{port}: ")
+    assert run.stderr.count("\n") == 1
 
 
 def test_the_run_deadline_ends_a_run_against_a_hanging_server(tmp_path: Path) -> None:

@@ -17,10 +17,11 @@ from ghl_contract.rules import finding
 
 
 class NumberMemory:
-    """(location, number) -> the id of the first object seen with that number."""
+    """(kind of object, location, number) -> the id of the first object seen with that number:
+    invoices and estimates are numbered apart."""
 
     def __init__(self) -> None:
-        self._first: dict[tuple[str, str], str] = {}
+        self._first: dict[tuple[str, str, str], str] = {}
 
     def findings(self, operation: Operation, payload: Any, request: Any) -> list[Finding]:
         """The finding for a number this memory has seen on another object, after remembering
@@ -35,7 +36,8 @@ class NumberMemory:
             location = request.get("altId")
         if not isinstance(number, str | int) or isinstance(number, bool):
             return []  # absent or mistyped: the schema's finding
-        first = self._first.setdefault((str(location), str(number)), str(object_id))
+        key = (created.object, str(location), str(number))
+        first = self._first.setdefault(key, str(object_id))
         if first == str(object_id):
             return []
         return [finding(

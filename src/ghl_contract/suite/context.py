@@ -25,6 +25,7 @@ from ghl_contract.invariants import reads_of
 from ghl_contract.operations import Operation
 from ghl_contract.registry import pinned
 from ghl_contract.resources import example_path
+from ghl_contract.rules import finding as new_finding
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.ahead import Ahead
 from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, Estimates, filled, templates
@@ -268,6 +269,12 @@ class Probe:
             pytest.fail(f"Creating the estimate {key!r} the test needed gave no estimate id.",
                         pytrace=False)
         return estimate_id
+
+    def fail_with(self, seen: Seen, rule: str, pointer: str, message: str) -> NoReturn:
+        """Fail the test with one finding the run made across exchanges (a created object not
+        listed...), recorded for the report like any other."""
+        self.require(self.also(seen, [new_finding(rule, pointer, message)]), rules={rule})
+        pytest.fail(message, pytrace=False)  # a non-breaking rule outside --strict-drift
 
     def also(self, seen: Seen, findings: Sequence[Finding]) -> Seen:
         """`seen` with findings the run made across exchanges (verify.py), recorded for the

@@ -19,8 +19,8 @@ from ghl_contract.number_memory import NumberMemory
 from ghl_contract.operations import Operation
 from ghl_contract.transport import Exchange
 
-__all__ = ["CLIENT_ERROR", "FORBIDDEN", "NOT_FOUND", "REJECTED", "SUCCESS", "UNAUTHORIZED",
-           "Examiner", "Expect", "expect"]
+__all__ = ["CLIENT_ERROR", "FORBIDDEN", "NOT_FOUND", "NOT_FOUND_OR_GONE", "REJECTED", "SUCCESS",
+           "UNAUTHORIZED", "Examiner", "Expect", "expect"]
 
 SUCCESS = Expect(frozenset({200}), "200")
 REJECTED = Expect(frozenset({400, 422}), "400 or 422")
@@ -28,6 +28,9 @@ UNAUTHORIZED = Expect(frozenset({401}), "401")
 FORBIDDEN = Expect(frozenset({403}), "403")
 NOT_FOUND = Expect(frozenset({404}), "404")
 CLIENT_ERROR = Expect(frozenset(range(400, 500)) - {429}, "a 4xx other than 429")
+# An id the target does not have: 404, or the 400 HighLevel documents for some operations
+# ("Unable to find an invoice with the given invoice id"; schemas/decisions/statuses.json).
+NOT_FOUND_OR_GONE = Expect(frozenset({400, 404}), "404 (or HighLevel's documented 400)")
 
 
 class Examiner:

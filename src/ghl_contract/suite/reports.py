@@ -164,7 +164,7 @@ def invoice_lines(report: Report) -> list[str]:
     left = [c for c in report.created if c.left or c.cleanup is Cleanup.KEPT]
     done = [c for c in report.created if c not in left]
     if done and all(c.detail == DISCARDED for c in done):
-        lines = [f"{plural(len(done), 'object')} created on the embedded mock ({DISCARDED})."]
+        lines = [f"{plural(len(done), 'object')} created ({DISCARDED})."]
     else:
         lines = [f"{plural(len(done), 'object')} created and cleaned up "
                  f"({', '.join(sorted({c.cleanup.value for c in done}))})."] if done else []
