@@ -7,7 +7,7 @@ body, or the query of a request without one) and the rate-limit headers. Entries
 operation are skipped and counted in a note. A recording made by `ghl-contract run --record` says
 which requests were meant to be refused (`_ghl.expect`): those are judged by whether the server
 refused them, not against the request contract. A HAR file is one JSON document, so it is read
-whole; large captures stream as NDJSON.
+whole (at most `settings.MAX_DOCUMENT_BYTES`); large captures stream as NDJSON.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import orjson
 
 from ghl_contract.judge import expect
 from ghl_contract.operations import Manifest, Operation
-from ghl_contract.readers.document import unreadable
+from ghl_contract.readers.document import not_json, read_whole
 from ghl_contract.readers.items import Item, Note, Payload, Problem
 
 # The key under which `run --record` notes what the run meant by a request (HAR custom fields
@@ -50,18 +50,17 @@ def _headers(recorded: Any) -> dict[str, str] | None:
             for h in recorded if isinstance(h, dict)}
 
 
-def read_har(path: Path, name: str, manifest: Manifest) -> Iterator[Item]:
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        yield unreadable(name, exc)
+def read_har(path: Path, name: str, manifest: Manifest, limit: int) -> Iterator[Item]:
+    text = read_whole(path, name, limit)
+    if isinstance(text, Problem):
+        yield text
         return
     try:
-        har = orjson.loads(text.removeprefix(b"\xef\xbb\xbf"))
+        har = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        yield Problem(f"{name} is not valid JSON ({exc.msg} at line {exc.lineno} column "
-                      f"{exc.colno}).")
+        yield Problem(not_json(name, exc, f"line {exc.lineno} column {exc.colno}"))
         return
+    del text
     log = har.get("log") if isinstance(har, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
