@@ -288,7 +288,14 @@ class _Workers:
         if self.pool is None:
             self.pending.append((unit, self.task.check(unit)))
         else:
-            self.pending.append((unit, self.pool.submit(_work, self.task, unit)))
+            try:
+                self.pending.append((unit, self.pool.submit(_work, self.task, unit)))
+            except BrokenProcessPool:  # a worker died since: the first unit it failed says so
+                while self.pending and not self.broken:
+                    self._merge_first()
+                if not self.broken:
+                    self._died(unit)
+                return
         while len(self.pending) > self.jobs * _IN_FLIGHT_PER_JOB and not self.broken:
             self._merge_first()
 
@@ -321,12 +328,15 @@ class _Workers:
         try:
             _merge(self.report, head.result())
         except BrokenProcessPool:
-            self.broken = True
-            self.report.problems.append(
-                f"A worker process died (killed, perhaps for lack of memory) while checking "
-                f"{unit}: neither that nor anything after it was checked.")
+            self._died(unit)
         except OSError as exc:
             self.report.problems.append(f"{unit} cannot be read ({exc.strerror or exc}).")
+
+    def _died(self, unit: _Unit | None) -> None:
+        self.broken = True
+        self.report.problems.append(
+            f"A worker process died (killed, perhaps for lack of memory) while checking {unit}: "
+            "neither that nor anything after it was checked.")
 
 
 def _cores() -> int:
@@ -438,7 +448,9 @@ def check_sources(sources: Iterable[Source], *, kind: str, status: int | None,
                 for piece in _ranges(source.path, source.name, limits.line):
                     if isinstance(piece, Problem):
                         pool.add(Report(problems=[piece.message]))
-                    elif not pool.broken:
+                    elif pool.broken:
+                        break
+                    else:
                         pool.submit(piece, piece.size)
             else:
                 _stream(source, pool, kind, status, operation, limits)
