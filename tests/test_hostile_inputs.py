@@ -4,6 +4,7 @@ traceback, and every payload that could be read is still checked."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -248,7 +249,7 @@ def test_a_2_gib_file_is_refused_without_being_read_whole(tmp_path: Path, suffix
             f"--max-line-bytes); {path} was not read past it."]
     else:
         assert report["problems"] == [
-            f"{path} is larger than 256 MiB, the most a .json or .har file or a document on "
+            f"{path} is larger than 32 MiB, the most a .json or .har file or a document on "
             "standard input is read whole (raise it with --max-document-bytes); NDJSON is read "
             "line by line whatever its size."]
     assert _sentence(err) == report["problems"][0]
@@ -265,7 +266,46 @@ def test_a_document_on_standard_input_over_the_limit_is_one_sentence(
     assert check_json("-")[0] == 0
 
 
+def test_a_line_of_too_many_values_is_not_parsed_and_the_others_are(
+        tmp_path: Path, documented_request: dict[str, Any]) -> None:
+    good = orjson.dumps(documented_request)
+    path = tmp_path / "requests.ndjson"
+    path.write_bytes(b"\n".join([good, b"[" + b"[]," * 600 + b"[]]", good]) + b"\n")
+    code, report, _ = check_json(str(path), "--kind", "request", "--max-values", "1000")
+    assert (code, report["summary"]["checked"]) == (2, 2)
+    assert report["problems"] == [
+        f"{path}:2 has 1,202 brackets, commas and colons, more than the 1,000 one line, "
+        "document or body may have to be parsed (raise it with --max-values)."]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".har", ".txt"])
+def test_a_document_of_too_many_values_is_not_parsed(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"many{suffix}"
+    path.write_bytes(b"[\n" + b"{},\n" * 2000 + b"{}]\n")  # .txt: read like standard input
+    code, report, _ = check_json(str(path), "--max-values", "1000")
+    assert (code, report["summary"]["checked"]) == (2, 0)
+    assert report["problems"] == [
+        f"{path} has 4,002 brackets, commas and colons, more than the 1,000 one line, "
+        "document or body may have to be parsed (raise it with --max-values)."]
+
+
+def test_a_har_body_of_too_many_values_is_not_parsed(tmp_path: Path) -> None:
+    body = base64.b64encode(b"[" + b"1," * 2000 + b"1]").decode()  # unseen in the file's text
+    entry = {"request": {"method": "POST", "url": "https://h.test/invoices/estimate/e1/invoice",
+                         "postData": {"mimeType": "application/json", "text": "{}"}},
+             "response": {"status": 200, "content": {"mimeType": "application/json",
+                                                     "text": body, "encoding": "base64"}}}
+    path = tmp_path / "capture.har"
+    path.write_bytes(orjson.dumps({"log": {"entries": [entry]}}))
+    code, report, _ = check_json(str(path), "--max-values", "1000")
+    assert code == 2
+    assert report["problems"] == [
+        f"{path}#entry 1 response has 2,001 brackets, commas and colons, more than the 1,000 "
+        "one line, document or body may have to be parsed (raise it with --max-values)."]
+
+
 @pytest.mark.parametrize(("option", "value"), [
+    ("--max-values", "0"), ("--max-values", "1M"),
     ("--max-line-bytes", "0"), ("--max-line-bytes", "lots"), ("--max-document-bytes", "-1"),
     ("--max-document-bytes", "1.5G"),
 ])

@@ -281,11 +281,12 @@ def _option(flag: str) -> Option:
     return next(option for option in OPTIONS if option.flag == flag)
 
 
-# Input limits: how much of an input `check` reads into memory at once, and how deep a payload
-# that breaks the contract is walked (in `check` and in a run alike). Each is a named setting with
-# a default and an environment variable; `check` also takes the byte limits as options. A larger
-# value costs memory: a line or document is parsed whole, at 2 to 4 times its size for captured
-# payloads and up to 25 times for JSON made of tiny values (orjson's worst case).
+# Input limits: how much of an input `check` reads into memory at once, how many values it
+# parses at once, and how deep a payload that breaks the contract is walked (in `check` and in a
+# run alike). Each is a named setting with a default and an environment variable; `check` also
+# takes the byte and value limits as options. A larger value costs memory: a line or document is
+# read whole (held twice while its pieces are joined) and parsed whole, at 2 to 4 times its size
+# for captured payloads and about 100 bytes a value for JSON made of tiny values.
 @dataclass(frozen=True)
 class Limit:
     """One input limit: its environment variable, `check` option (if any), default and unit."""
@@ -307,7 +308,7 @@ class Limit:
     def shown(self, value: int) -> str:
         """`value` as a message says it: 16 MiB, 64 levels."""
         if self.unit != "bytes":
-            return f"{value} {self.unit}"
+            return f"{value:,} {self.unit}"
         for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
             if value >= 1 << shift and value % (1 << (shift - 4)) == 0:
                 return f"{value / (1 << shift):g} {unit}"
@@ -343,7 +344,12 @@ MAX_LINE_BYTES = Limit(
     "Longest line of an NDJSON file or of standard input (K, M, G: binary units); a longer line "
     "is an input error, and its file is not read past it.")
 MAX_DOCUMENT_BYTES = Limit(
-    "GHL_MAX_DOCUMENT_BYTES", "--max-document-bytes", 256 << 20, "bytes",
+    "GHL_MAX_DOCUMENT_BYTES", "--max-document-bytes", 32 << 20, "bytes",
     "Largest .json or .har file, or JSON document on standard input, each read whole (K, M, G: "
     "binary units); NDJSON is read line by line whatever its size.")
-LIMITS: tuple[Limit, ...] = (MAX_DEPTH, MAX_LINE_BYTES, MAX_DOCUMENT_BYTES)
+MAX_VALUES = Limit(
+    "GHL_MAX_VALUES", "--max-values", 1_000_000, "values",
+    "Most brackets, commas and colons (about two a value) one line, document or HAR body may "
+    "have to be parsed: what parsing costs in memory grows with its values, up to some 100 "
+    "bytes for each of these, not with its length (the documented answer has 326).")
+LIMITS: tuple[Limit, ...] = (MAX_DEPTH, MAX_LINE_BYTES, MAX_DOCUMENT_BYTES, MAX_VALUES)

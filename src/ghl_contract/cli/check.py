@@ -37,10 +37,10 @@ from ghl_contract.invariants import Facts, check_all, locate
 from ghl_contract.judge import check_body, check_payload, payload_objects
 from ghl_contract.operations import Operation
 from ghl_contract.readers import InputProblem, Item, Limits, Lines, Note, Payload, Problem, Source
-from ghl_contract.readers.document import too_long, unreadable
+from ghl_contract.readers.document import too_long, too_many_values, unreadable
 from ghl_contract.readers.ndjson import line_problem
 from ghl_contract.registry import PAYLOAD_KINDS, ContractRegistry, pinned
-from ghl_contract.settings import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_LINE_BYTES
+from ghl_contract.settings import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, MAX_VALUES
 
 # Past this much input, worker processes check it, one per core: parsing and validating are
 # CPU-bound and a forked process starts in milliseconds, so from here on they pay for themselves.
@@ -75,9 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Processes that check the input (default: one per core, at most 8, past "
              f"{PARALLEL_MIN_BYTES >> 20} MiB of input; 1 checks everything in this process). "
              "Never more than the cores or than the input has 1 MiB chunks.")
-    for limit in (MAX_LINE_BYTES, MAX_DOCUMENT_BYTES):
+    for limit in (MAX_LINE_BYTES, MAX_DOCUMENT_BYTES, MAX_VALUES):
         parser.add_argument(
-            str(limit.flag), metavar="BYTES", default=None,
+            str(limit.flag), metavar=limit.unit.upper(), default=None,
             help=f"{limit.help} Default: {limit.shown(limit.default)}, or ${limit.env}.")
 
 
@@ -137,7 +137,7 @@ def _check_lines(item: Lines, report: Report, registry: ContractRegistry,
     line of a capture) costs its parse, one `is_valid` call and the invariants: no source string,
     no item, no finding. Any other line goes through `check_payload`, which words its findings.
     """
-    kind, status, name = item.kind, item.status, item.name
+    kind, status, name, max_values = item.kind, item.status, item.name, item.values
     operation = operation or registry.manifest.primary
     is_valid = registry.validator(registry.payload_schema(kind, operation, status),
                                   strict=True).is_valid
@@ -147,6 +147,11 @@ def _check_lines(item: Lines, report: Report, registry: ContractRegistry,
     checked = 0
     try:
         for lineno, line in enumerate(item.lines, item.start):
+            if len(line) > max_values:  # long enough to hold more values than parsed at once
+                crowded = too_many_values(f"{name}:{lineno}", line, max_values)
+                if crowded:
+                    problems.append(crowded)
+                    continue
             try:
                 payload = loads(line)
             except not_json:
@@ -249,8 +254,8 @@ class _Task:
                 lines[0] = lines[0].removeprefix(b"\xef\xbb\xbf")
         else:
             lines = unit.lines
-        return check([Lines(iter(lines), unit.name, unit.start, self.kind, self.status)],
-                     operation=operation)
+        return check([Lines(iter(lines), unit.name, unit.start, self.kind, self.status,
+                            self.limits.values)], operation=operation)
 
 
 def _work(task: _Task, unit: _Unit) -> Report:
@@ -497,7 +502,8 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs} must be 1 or more.")
     limits = Limits(MAX_LINE_BYTES.value(args.max_line_bytes),
-                    MAX_DOCUMENT_BYTES.value(args.max_document_bytes))
+                    MAX_DOCUMENT_BYTES.value(args.max_document_bytes),
+                    MAX_VALUES.value(args.max_values))
     MAX_DEPTH.value()  # a bad GHL_MAX_DEPTH is a usage error now, not at the first finding
     sources = readers.resolve(args.paths)
     report = check_sources(sources, kind=kind, status=status, operation=operation,

@@ -26,9 +26,8 @@ from ghl_contract.errors import UsageError
 from ghl_contract.operations import Manifest
 from ghl_contract.readers.document import read_document, unreadable
 from ghl_contract.readers.har import read_har
-from ghl_contract.readers.items import InputProblem, Item, Lines, Note, Payload, Problem
+from ghl_contract.readers.items import InputProblem, Item, Limits, Lines, Note, Payload, Problem
 from ghl_contract.readers.ndjson import LineStream, read_auto, read_ndjson
-from ghl_contract.settings import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES
 
 __all__ = ["STDIN", "SUFFIXES", "InputProblem", "Item", "Limits", "Lines", "Note", "Payload",
            "Problem", "Source", "read", "resolve", "shown_name"]
@@ -48,14 +47,6 @@ class Source:
     name: str
     path: Path | None  # None: standard input, or nothing to read when `problem` is set
     problem: str | None = None  # why this path gives nothing to read, one sentence
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much of an input is read at once: a line, and a document read whole (bytes)."""
-
-    line: int = MAX_LINE_BYTES.default
-    document: int = MAX_DOCUMENT_BYTES.default
 
 
 def shown_name(text: str) -> str:
@@ -115,17 +106,18 @@ def _problem(text: str, problem: str) -> Source:
 
 def read(sources: Iterable[Source], *, kind: str, status: int | None,
          stdin: LineStream | None, manifest: Manifest,
-         limits: Limits = Limits()) -> Iterator[Item]:
+         limits: Limits | None = None) -> Iterator[Item]:
     """Every payload, problem and note of `sources`, one source after the other, streamed;
     `stdin`: standard input as bytes (None: a source `-` is a usage error); `manifest`: the
     operations HAR entries are matched against."""
+    limits = limits or Limits()
     for source in sources:
         if source.problem is not None:
             yield Problem(source.problem)
         elif source.path is None:
             if stdin is None:
                 raise UsageError("Standard input (-) is not available to this process.")
-            yield from read_auto(stdin, source.name, kind, status, limits.line, limits.document)
+            yield from read_auto(stdin, source.name, kind, status, limits)
         else:
             yield from _read_file(source.path, source.name, kind, status, manifest, limits)
 
@@ -134,16 +126,16 @@ def _read_file(path: Path, name: str, kind: str, status: int | None, manifest: M
                limits: Limits) -> Iterator[Item]:
     suffix = path.suffix.lower()
     if suffix == ".json":
-        yield from read_document(path, name, kind, status, limits.document)
+        yield from read_document(path, name, kind, status, limits)
         return
     if suffix == ".har":
-        yield from read_har(path, name, manifest, limits.document)
+        yield from read_har(path, name, manifest, limits)
         return
     try:
         with path.open("rb", buffering=READ_BUFFER) as stream:
             if suffix in (".ndjson", ".jsonl"):
-                yield from read_ndjson(stream, name, kind, status, limits.line)
+                yield from read_ndjson(stream, name, kind, status, limits)
             else:
-                yield from read_auto(stream, name, kind, status, limits.line, limits.document)
+                yield from read_auto(stream, name, kind, status, limits)
     except OSError as exc:
         yield unreadable(name, exc)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import orjson
 
-from ghl_contract.readers.items import Item, Payload, Problem
-from ghl_contract.settings import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES
+from ghl_contract.readers.items import Item, Limits, Payload, Problem
+from ghl_contract.settings import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, MAX_VALUES
 
 _DEPTH_EXCEEDED = "depth limit exceeded"  # orjson's words for JSON nested past 1024 levels
 
@@ -34,6 +34,19 @@ def too_long(where: str, limit: int) -> str:
     return (f"{where} is longer than {MAX_LINE_BYTES.shown(limit)}, the most a line may have "
             f"(raise it with {MAX_LINE_BYTES.flag}); {where.rsplit(':', 1)[0]} was not read "
             "past it.")
+
+
+def too_many_values(where: str, text: bytes, limit: int) -> str | None:
+    """Why `text` is not parsed, when it has more than `limit` brackets, commas and colons
+    (about two a value; those in strings count too): counted before any parsing, at the speed
+    of a byte search, as what parsing costs in memory grows with them."""
+    if len(text) <= limit:  # each is a byte: nothing to count
+        return None
+    count = text.count(b"[") + text.count(b"{") + text.count(b",") + text.count(b":")
+    if count <= limit:
+        return None
+    return (f"{where} has {count:,} brackets, commas and colons, more than the {limit:,} one "
+            f"line, document or body may have to be parsed (raise it with {MAX_VALUES.flag}).")
 
 
 def not_json(where: str, exc: orjson.JSONDecodeError, at: str) -> str:
@@ -64,13 +77,17 @@ def read_whole(path: Path, name: str, limit: int) -> bytes | Problem:
 
 
 def read_document(path: Path, name: str, kind: str, status: int | None,
-                  limit: int) -> Iterator[Item]:
-    text = read_whole(path, name, limit)
+                  limits: Limits) -> Iterator[Item]:
+    text = read_whole(path, name, limits.document)
     if isinstance(text, Problem):
         yield text
         return
     if not text.strip():
         yield Problem(f"{name} is empty.")
+        return
+    crowded = too_many_values(name, text, limits.values)
+    if crowded:
+        yield Problem(crowded)
         return
     try:
         data = orjson.loads(text)

@@ -23,8 +23,8 @@ import orjson
 
 from ghl_contract.judge import expect
 from ghl_contract.operations import Manifest, Operation
-from ghl_contract.readers.document import not_json, read_whole
-from ghl_contract.readers.items import Item, Note, Payload, Problem
+from ghl_contract.readers.document import not_json, read_whole, too_many_values
+from ghl_contract.readers.items import Item, Limits, Note, Payload, Problem
 
 # The key under which `run --record` notes what the run meant by a request (HAR custom fields
 # start with an underscore).
@@ -50,10 +50,14 @@ def _headers(recorded: Any) -> dict[str, str] | None:
             for h in recorded if isinstance(h, dict)}
 
 
-def read_har(path: Path, name: str, manifest: Manifest, limit: int) -> Iterator[Item]:
-    text = read_whole(path, name, limit)
+def read_har(path: Path, name: str, manifest: Manifest, limits: Limits) -> Iterator[Item]:
+    text = read_whole(path, name, limits.document)
     if isinstance(text, Problem):
         yield text
+        return
+    crowded = too_many_values(name, text, limits.values)
+    if crowded:  # the values of its JSON bodies count too: they are JSON text in it
+        yield Problem(crowded)
         return
     try:
         har = orjson.loads(text)
@@ -84,7 +88,7 @@ def read_har(path: Path, name: str, manifest: Manifest, limit: int) -> Iterator[
         operation, parameters = matched
         annotation = entry.get(ANNOTATION)
         yield from _exchange(where, operation, parameters, request, response,
-                             annotation if isinstance(annotation, dict) else {})
+                             annotation if isinstance(annotation, dict) else {}, limits.values)
     if skipped:
         yield Note(f"{name}: {skipped} entr{'y' if skipped == 1 else 'ies'} of no known "
                    "operation skipped.")
@@ -92,9 +96,14 @@ def read_har(path: Path, name: str, manifest: Manifest, limit: int) -> Iterator[
 
 def _exchange(where: str, operation: Operation, parameters: dict[str, str],
               request: dict[str, Any], response: dict[str, Any],
-              annotation: Mapping[str, Any]) -> Iterator[Item]:
+              annotation: Mapping[str, Any], values: int) -> Iterator[Item]:
     post = request.get("postData")
     sent = _body(post, post.get("_encoding")) if isinstance(post, dict) else None
+    # a body recorded in base64 was not counted with the file's text
+    crowded = too_many_values(f"{where} request", sent or b"", values)
+    if crowded:
+        yield Problem(crowded)
+        return
     statuses = annotation.get("expect")
     expected = expect(statuses) if isinstance(statuses, list) and statuses and all(
         isinstance(s, int) for s in statuses) else None
@@ -115,6 +124,10 @@ def _exchange(where: str, operation: Operation, parameters: dict[str, str],
         # the contract documents this body, and the capture lacks it: not the API's fault
         yield Problem(f"{where} response: its body was not recorded (no content.text, or "
                       "base64 that does not decode).")
+        return
+    crowded = too_many_values(f"{where} response", received or b"", values)
+    if crowded:
+        yield Problem(crowded)
         return
     what: Any
     try:

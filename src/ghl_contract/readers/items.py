@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ghl_contract.settings import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, MAX_VALUES
+
 if TYPE_CHECKING:
     from ghl_contract.judge import Expect
     from ghl_contract.operations import Operation
@@ -38,6 +40,7 @@ class Lines:
     start: int  # the number of the first line
     kind: str
     status: int | None = None
+    values: int = MAX_VALUES.default  # a line holding more values is a problem, not parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,16 @@ class Note:
     """A plain fact about the input, e.g. HAR entries of other operations that were skipped."""
 
     message: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of an input is read and parsed at once (see settings.LIMITS): bytes of a line,
+    bytes of a document read whole, values of one line, document or body."""
+
+    line: int = MAX_LINE_BYTES.default
+    document: int = MAX_DOCUMENT_BYTES.default
+    values: int = MAX_VALUES.default
 
 
 class InputProblem(Exception):

@@ -13,8 +13,14 @@ from typing import Protocol
 
 import orjson
 
-from ghl_contract.readers.document import not_json, too_large, too_long, unreadable
-from ghl_contract.readers.items import InputProblem, Item, Lines, Payload, Problem
+from ghl_contract.readers.document import (
+    not_json,
+    too_large,
+    too_long,
+    too_many_values,
+    unreadable,
+)
+from ghl_contract.readers.items import InputProblem, Item, Limits, Lines, Payload, Problem
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -48,26 +54,27 @@ def bounded_lines(stream: LineStream, name: str, limit: int, start: int = 1) -> 
 
 
 def read_ndjson(stream: LineStream, name: str, kind: str, status: int | None,
-                line_limit: int) -> Iterator[Item]:
-    lines = bounded_lines(stream, name, line_limit)
+                limits: Limits) -> Iterator[Item]:
+    lines = bounded_lines(stream, name, limits.line)
     try:
         first = next(lines, None)
     except InputProblem as exc:
         yield Problem(str(exc))
         return
     if first is not None:
-        yield Lines(chain((first.removeprefix(_BOM),), lines), name, 1, kind, status)
+        yield Lines(chain((first.removeprefix(_BOM),), lines), name, 1, kind, status,
+                    limits.values)
 
 
-def read_auto(stream: LineStream, name: str, kind: str, status: int | None, line_limit: int,
-              document_limit: int) -> Iterator[Item]:
+def read_auto(stream: LineStream, name: str, kind: str, status: int | None,
+              limits: Limits) -> Iterator[Item]:
     """NDJSON, or a single JSON document spread over lines (a pretty-printed payload).
 
     The first non-blank line decides: JSON on its own means NDJSON; JSON cut short at the end of
-    the line means a multi-line document, read whole (at most `document_limit` bytes). A
+    the line means a multi-line document, read whole (at most `limits.document` bytes). A
     document that then fails to parse is read again as NDJSON, so each bad line is named.
     """
-    lines = bounded_lines(stream, name, line_limit)
+    lines = bounded_lines(stream, name, limits.line)
     try:
         for lineno, line in enumerate(lines, 1):
             if not line.isspace():
@@ -82,27 +89,32 @@ def read_auto(stream: LineStream, name: str, kind: str, status: int | None, line
         orjson.loads(first)
     except orjson.JSONDecodeError as exc:
         if exc.msg.startswith("unexpected end of data"):
-            yield from _document(first, lines, name, lineno, kind, status, document_limit)
+            yield from _document(first, lines, name, lineno, kind, status, limits)
             return
-    yield Lines(chain((first,), lines), name, lineno, kind, status)
+    yield Lines(chain((first,), lines), name, lineno, kind, status, limits.values)
 
 
 def _document(first: bytes, lines: Iterator[bytes], name: str, lineno: int, kind: str,
-              status: int | None, limit: int) -> Iterator[Item]:
+              status: int | None, limits: Limits) -> Iterator[Item]:
     whole, size = [first], len(first)
     try:
         for line in lines:
             size += len(line)
-            if size > limit:
-                yield too_large(name, limit)
+            if size > limits.document:
+                yield too_large(name, limits.document)
                 return
             whole.append(line)
     except InputProblem as exc:
         yield Problem(str(exc))
         return
+    text = b"".join(whole)
+    crowded = too_many_values(name, text, limits.values)
+    if crowded:
+        yield Problem(crowded)
+        return
     try:
-        data = orjson.loads(b"".join(whole))
+        data = orjson.loads(text)
     except orjson.JSONDecodeError:
-        yield Lines(iter(whole), name, lineno, kind, status)
+        yield Lines(iter(whole), name, lineno, kind, status, limits.values)
         return
     yield Payload(data, kind, name, status)
