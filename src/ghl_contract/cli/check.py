@@ -286,6 +286,8 @@ class _Workers:
         self.broken = False
 
     def submit(self, unit: _Unit, size: int) -> None:
+        if self.broken:
+            return
         if self.pool is None and 0 <= self.start_after <= size:
             self.pool = self._start()
         elif self.pool is None and self.start_after > 0:
@@ -309,12 +311,14 @@ class _Workers:
         self.pending.append((None, part))
 
     def finish(self) -> None:
-        try:
-            while self.pending and not self.broken:
-                self._merge_first()
-        finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=True, cancel_futures=True)
+        """Every unit still in flight, merged (up to a dead worker's)."""
+        while self.pending and not self.broken:
+            self._merge_first()
+
+    def close(self) -> None:
+        """The workers stopped; what was not merged is dropped (an exception is on its way)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _start(self) -> ProcessPoolExecutor:
         # the validator compiled once here is inherited by forked workers
@@ -459,10 +463,11 @@ def check_sources(sources: Iterable[Source], *, kind: str, status: int | None,
                         pool.submit(piece, piece.size)
             else:
                 _stream(source, pool, kind, status, operation, limits)
-        if group and not pool.broken:
+        if group:
             pool.submit(_Files(tuple(group)), grouped)
-    finally:
         pool.finish()
+    finally:
+        pool.close()
     return report
 
 

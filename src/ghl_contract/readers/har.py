@@ -50,7 +50,9 @@ def _headers(recorded: Any) -> dict[str, str] | None:
             for h in recorded if isinstance(h, dict)}
 
 
-def read_har(path: Path, name: str, manifest: Manifest, limits: Limits) -> Iterator[Item]:
+def read_har(path: Path, name: str, manifest: Manifest,
+             limits: Limits | None = None) -> Iterator[Item]:
+    limits = limits or Limits()
     text = read_whole(path, name, limits.document)
     if isinstance(text, Problem):
         yield text
