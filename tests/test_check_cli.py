@@ -402,3 +402,23 @@ def test_copy_of_a_har_in_a_directory_is_found(tmp_path: Path) -> None:
     shutil.copy(INPUTS / HAR["file"], tmp_path / "run.har")
     code, report = check_json(str(tmp_path))
     assert (code, report["summary"]["checked"]) == (1, HAR["checked"])
+
+
+def test_ndjson_lines_get_exactly_the_findings_of_the_judge(tmp_path: Path) -> None:
+    """`check`'s loop over lines (no object per valid payload) against `check_payload` itself,
+    on every response case of the rule data."""
+    from ghl_contract.judge import check_payload
+    from test_check_rules import RULE_DATA, _base, apply_changes
+
+    cases = [case for case in RULE_DATA["cases"] + RULE_DATA["clean"]
+             if case["kind"] == "response" and "status" not in case
+             and not any("nest" in op for op in case["change"])]  # no JSON writer nests so deep
+    payloads = [apply_changes(_base(case["base"]), case["change"]) for case in cases]
+    path = tmp_path / "cases.ndjson"
+    path.write_bytes(b"\n".join(json.dumps(p).encode() for p in payloads))
+    code, report = check_json(str(path))
+    assert code == 1
+    expected = [finding.to_dict() for number, payload in enumerate(payloads, 1)
+                for finding in check_payload(payload, source=f"{path}:{number}")]
+    assert report["summary"]["checked"] == len(cases) > 50
+    assert report["findings"] == json.loads(json.dumps(expected))

@@ -33,7 +33,7 @@ import orjson
 from ghl_contract import readers, reporters
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Report
-from ghl_contract.invariants import Facts, check_all, locate
+from ghl_contract.invariants import payload_checks
 from ghl_contract.judge import check_body, check_payload, payload_objects
 from ghl_contract.operations import Operation
 from ghl_contract.readers import InputProblem, Item, Limits, Lines, Note, Payload, Problem, Source
@@ -142,6 +142,7 @@ def _check_lines(item: Lines, report: Report, registry: ContractRegistry,
     is_valid = registry.validator(registry.payload_schema(kind, operation, status),
                                   strict=True).is_valid
     objects = payload_objects(operation, kind, status)
+    invariants = payload_checks(objects) if objects else None
     loads, not_json = orjson.loads, orjson.JSONDecodeError
     findings, problems = report.findings, report.problems
     checked = 0
@@ -159,12 +160,8 @@ def _check_lines(item: Lines, report: Report, registry: ContractRegistry,
                     problems.append(line_problem(name, lineno, line).message)
                 continue
             checked += 1
-            if is_valid(payload):
-                if not objects:
-                    continue
-                found = locate(payload, objects)
-                if not found or not check_all(Facts(found), exchange=False):
-                    continue
+            if is_valid(payload) and (invariants is None or not invariants(payload)):
+                continue
             findings.extend(check_payload(payload, kind, operation=operation, status=status,
                                           source=f"{name}:{lineno}", registry=registry))
     except InputProblem as exc:
