@@ -10,7 +10,7 @@ machine only ever slows a round down):
   its reading gain hides;
 - `check --jobs 1` end to end through `cli.run` (reading, parsing, validating, the payload
   invariants, the JSON report): one core;
-- `check` as it runs by default: worker processes, one per core, past 4 MiB of input.
+- `check` as it runs by default: worker processes, one per core, past 16 MiB of input.
 
 One-core measures are this process's CPU time (a round that waits for a core shared with other
 work is not slower for it); the workers' measure is wall-clock time.
