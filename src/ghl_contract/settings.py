@@ -294,7 +294,7 @@ class Limit:
     env: str
     flag: str | None
     default: int
-    unit: str  # "bytes" or "levels"
+    unit: str  # "bytes", "levels" or "" (a count)
     help: str
     maximum: int | None = None
 
@@ -308,7 +308,7 @@ class Limit:
     def shown(self, value: int) -> str:
         """`value` as a message says it: 16 MiB, 64 levels."""
         if self.unit != "bytes":
-            return f"{value:,} {self.unit}"
+            return f"{value:,} {self.unit}".rstrip()
         for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
             if value >= 1 << shift and value % (1 << (shift - 4)) == 0:
                 return f"{value / (1 << shift):g} {unit}"
@@ -348,7 +348,7 @@ MAX_DOCUMENT_BYTES = Limit(
     "Largest .json or .har file, or JSON document on standard input, each read whole (K, M, G: "
     "binary units); NDJSON is read line by line whatever its size.")
 MAX_VALUES = Limit(
-    "GHL_MAX_VALUES", "--max-values", 1_000_000, "values",
+    "GHL_MAX_VALUES", "--max-values", 1_000_000, "",
     "Most brackets, commas and colons (about two a value) one line, document or HAR body may "
     "have to be parsed: what parsing costs in memory grows with its values, up to some 100 "
     "bytes for each of these, not with its length (the documented answer has 326).")

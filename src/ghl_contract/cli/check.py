@@ -79,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "Never more than the cores or than the input has 1 MiB chunks.")
     for limit in (MAX_LINE_BYTES, MAX_DOCUMENT_BYTES, MAX_VALUES):
         parser.add_argument(
-            str(limit.flag), metavar=limit.unit.upper(), default=None,
+            str(limit.flag), metavar="BYTES" if limit.unit == "bytes" else "N", default=None,
             help=f"{limit.help} Default: {limit.shown(limit.default)}, or ${limit.env}.")
 
 
