@@ -16,7 +16,14 @@ both baselines; the issue's target is 10 times a default contract run's rate. Ev
 a 200 (zero errors) and the mock's store must hold one invoice per 200 (nothing lost), else the
 script exits 1.
 
+With `--sustained SECONDS` it measures one thing instead: the same load from `--connections`
+connections (32) for that long (60 s is the issue's), every answer a new stored invoice, and prints
+p50, p99 and their ratio over the whole run and per window of 10 s, so that a p99 that climbs as
+the store grows (a garbage collector walking every stored invoice) shows. The target: p99 within 3x
+p50. Timings are printed, never asserted.
+
     python bench/mock_load.py [--requests 4000] [--seconds 8] [--baseline 600]
+    python bench/mock_load.py --sustained 60 [--connections 32]
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -46,9 +53,27 @@ from ghl_contract.resources import example_path
 
 CONCURRENCY = (1, 4, 16)
 TARGET = 10.0  # the issue: the mock's throughput at least 10x a default contract run's rate
+FLAT = 3.0  # the issue: under sustained load, p99 at most 3x p50
+WINDOW = 10.0  # seconds per window of the sustained run's report
 START_TIMEOUT = 30.0
 RUN_TIMEOUT = 600.0  # seconds for the default contract run
 CLI = [sys.executable, "-c", "from ghl_contract.cli import main; main()"]
+# The same command, with the mock's garbage collections timed (gc.callbacks) and, when it stops,
+# reported on stderr as JSON: per generation, how many and their pauses in seconds.
+GC_PROBE = """
+import atexit, gc, json, sys, time
+pauses = {0: [], 1: [], 2: []}
+began = [0.0]
+def watch(phase, info):
+    if phase == "start":
+        began[0] = time.perf_counter()
+    else:
+        pauses[info["generation"]].append(time.perf_counter() - began[0])
+gc.callbacks.append(watch)
+atexit.register(lambda: print("GC " + json.dumps(pauses), file=sys.stderr, flush=True))
+from ghl_contract.cli import main
+main()
+"""
 DOCUMENTED = "5f9d6d8b1b2d2c001f2d9e4b"
 PATH = f"/invoices/estimate/{DOCUMENTED}/invoice"
 LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
@@ -60,6 +85,7 @@ class Level:
     latencies: list[float]
     errors: int
     seconds: float
+    finished: list[float] = field(default_factory=list)  # when each answer ended (perf_counter)
 
     @property
     def rate(self) -> float:
@@ -71,10 +97,13 @@ class Level:
 
 
 @contextmanager
-def mock_process() -> Iterator[str]:
-    """`ghl-contract mock` on a free loopback port, with a rate limit the load never reaches."""
-    command = [*CLI, "mock", "--port", "0", "--rate-limit", "1000000000/1s"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+def mock_process(collections: dict[str, list[float]] | None = None) -> Iterator[str]:
+    """`ghl-contract mock` on a free loopback port, with a rate limit the load never reaches;
+    with `collections`, its garbage collections' pauses by generation are put there."""
+    command = [*(CLI if collections is None else [sys.executable, "-c", GC_PROBE]),
+               "mock", "--port", "0", "--rate-limit", "1000000000/1s"]
+    stderr = None if collections is None else subprocess.PIPE
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True) as process:
         stdout = process.stdout
         assert stdout is not None
         lines: queue.Queue[str] = queue.Queue()
@@ -88,6 +117,10 @@ def mock_process() -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(START_TIMEOUT)
+        if collections is not None and process.stderr is not None:
+            for line in process.stderr.read().splitlines():
+                if line.startswith("GC "):
+                    collections.update(json.loads(line[3:]))
 
 
 def request_bytes(port: int, token: str, body: bytes) -> bytes:
@@ -111,7 +144,9 @@ async def _connection(port: int, raw: bytes, deadline: float, budget: list[int],
                 raise SystemExit(f"An answer without Content-Length: {head!r}")
             length = int(found.group(1))
             await reader.readexactly(length)
-            level.latencies.append(time.perf_counter() - started)
+            ended = time.perf_counter()
+            level.latencies.append(ended - started)
+            level.finished.append(ended)
             if not head.startswith(b"HTTP/1.1 200 "):
                 level.errors += 1
     finally:
@@ -162,15 +197,59 @@ def contract_run() -> tuple[float, int] | str:
     return len(entries) / (max(ends) - min(starts)), len(entries)
 
 
+def _percentiles(latencies: list[float]) -> tuple[float, float, float]:
+    """p50, p99 and the largest latency, in milliseconds."""
+    ordered = sorted(latencies)
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+    return at(0.50), at(0.99), ordered[-1] * 1000
+
+
+def sustained(seconds: float, connections: int, token: str, request: dict[str, object]) -> int:
+    """The sustained run: one level for `seconds`, reported as a whole and per window."""
+    collections: dict[str, list[float]] = {}
+    with mock_process(collections) as url:
+        port = int(url.rsplit(":", 1)[1])
+        raw = request_bytes(port, token, orjson.dumps(request))
+        started = time.perf_counter()
+        level = asyncio.run(_load(port, raw, connections, 10**9, seconds))
+    print(f"sustained load: {connections} connections for {level.seconds:.0f} s, "
+          f"{len(level.latencies):,} requests ({level.rate:,.0f}/s), {level.errors} errors; "
+          "each answer a new stored invoice")
+    print(f"{'window s':>9} {'requests':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>8}")
+    windows: dict[int, list[float]] = {}
+    for latency, ended in zip(level.latencies, level.finished, strict=True):
+        windows.setdefault(int((ended - started) // WINDOW), []).append(latency)
+    for index in sorted(windows):
+        p50, p99, worst = _percentiles(windows[index])
+        print(f"{index * WINDOW:>4.0f}-{(index + 1) * WINDOW:<4.0f} {len(windows[index]):>9,} "
+              f"{p50:>7.2f} {p99:>7.2f} {worst:>8.1f}")
+    for generation, pauses in sorted(collections.items()):
+        longest = max(pauses, default=0.0) * 1000
+        print(f"the mock's generation-{generation} collections: {len(pauses):,}, "
+              f"{sum(pauses) * 1000:,.0f} ms in all, longest {longest:.1f} ms")
+    p50, p99, worst = _percentiles(level.latencies)
+    ratio = p99 / p50
+    print(f"whole run: p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.1f} ms; p99/p50 "
+          f"{ratio:.1f}x (target at most {FLAT:.0f}x: {'meets' if ratio <= FLAT else 'MISSES'})")
+    return 0 if level.errors == 0 else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=4000, help="most requests per level")
     parser.add_argument("--seconds", type=float, default=8.0, help="most seconds per level")
     parser.add_argument("--baseline", type=int, default=600, help="most baseline cases")
+    parser.add_argument("--sustained", type=float, metavar="SECONDS",
+                        help="instead: one sustained load this long (the issue's: 60)")
+    parser.add_argument("--connections", type=int, default=32,
+                        help="connections of the sustained load (default 32)")
     args = parser.parse_args()
 
     token = load_seed().locations[0].token
     request = orjson.loads(example_path("request").read_bytes())
+    if args.sustained is not None:
+        return sustained(args.sustained, args.connections, token, request)
     run = contract_run()  # first, while nothing else of this script loads the machine
     with mock_process() as url:
         port = int(url.rsplit(":", 1)[1])

@@ -1,5 +1,9 @@
 """Authentication, authorization and headers: 401 without a valid token, 403 for another location's
-data (when the run knows one), a 4xx for a missing or unsupported Version header."""
+data (when the run knows one), a 4xx for a missing or unsupported Version header.
+
+Every request to an operation that writes counts as a write, whatever its token (a server that
+ignored the token would create an invoice), so the conversion's 401 tests need --allow-writes in a
+live run; the listing's 401 tests are reads, sent by any run."""
 
 from __future__ import annotations
 
@@ -7,8 +11,7 @@ import pytest
 
 from ghl_contract.suite import CLIENT_ERROR, FORBIDDEN, UNAUTHORIZED, Probe
 
-# Header overrides; None removes the header. None of them carries the run's token, so none can
-# create an invoice: a live run sends them even without --allow-writes.
+# Header overrides; None removes the header. None of them carries the run's token.
 UNAUTHENTICATED = [
     pytest.param({"Authorization": None}, id="no-token"),
     pytest.param({"Authorization": "Bearer"}, id="malformed-token-bearer-without-token"),
@@ -25,11 +28,19 @@ BAD_VERSION = [
 ]
 
 
-@pytest.mark.ghl_requests(requests=1, writes=0)
+@pytest.mark.ghl_requests(requests=1, writes=1)
 @pytest.mark.parametrize("headers", UNAUTHENTICATED)
 def test_request_without_a_valid_token_is_unauthorized(
         ghl: Probe, headers: dict[str, str | None]) -> None:
     ghl.require(ghl.send(ghl.documented_request(), headers=headers, expect=UNAUTHORIZED))
+
+
+@pytest.mark.ghl_requests(requests=1, writes=0)
+@pytest.mark.parametrize("headers", UNAUTHENTICATED)
+def test_listing_without_a_valid_token_is_unauthorized(
+        ghl: Probe, headers: dict[str, str | None]) -> None:
+    ghl.require(ghl.send(operation="list-estimates", query=ghl.query("list-estimates"),
+                         headers=headers, expect=UNAUTHORIZED))
 
 
 @pytest.mark.ghl_requests(requests=1, writes=1)

@@ -258,8 +258,10 @@ def test_an_empty_input_is_not_a_pass(tmp_path: Path) -> None:
     pytest.param("422", None, {"statusCode": 422, "message": "bad", "error": "x"}, 1,
                  id="422-message-must-be-a-list"),
     pytest.param("400", "error", {"statusCode": 400, "message": "bad"}, 0, id="error-400"),
-    pytest.param("401", "error", {"statusCode": 401, "message": "no"}, 1,
-                 id="error-401-needs-error"),
+    pytest.param("401", "error", {"statusCode": 401, "message": "no"}, 0,
+                 id="error-401-without-error-is-fair"),
+    pytest.param("401", "error", {"statusCode": 401, "message": ["no"]}, 1,
+                 id="error-401-message-must-be-a-string"),
     pytest.param(None, "error", {"statusCode": 409, "message": ["x"]}, 0,
                  id="error-without-status-any-error-shape"),
 ])

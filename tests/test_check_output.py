@@ -68,7 +68,7 @@ def test_json_report_is_report_to_dict() -> None:
     stream = io.StringIO()
     reporters.write("json", _suite_report(), stream)
     data: dict[str, Any] = json.loads(stream.getvalue())
-    assert set(data) == {"summary", "findings", "problems", "notes"}
+    assert set(data) == {"tool", "summary", "findings", "groups", "problems", "notes"}
     assert data["summary"] == {"checked": 7, "findings": 3, "breaking": 2, "non_breaking": 1,
                                "problems": 0}
     assert data["findings"][0] == {
@@ -80,20 +80,20 @@ def test_json_report_is_report_to_dict() -> None:
     assert data["notes"] == _suite_report().notes
 
 
-def test_markdown_table_rows_keep_five_cells() -> None:
+def test_markdown_table_rows_keep_six_cells() -> None:
     stream = io.StringIO()
     reporters.write("markdown", _suite_report(), stream)
     rows = [line for line in stream.getvalue().splitlines() if line.startswith("| ")]
     for row in rows:
         unescaped = row.replace("\\|", "")
-        assert unescaped.count("|") == 6, row
+        assert unescaped.count("|") == 7, row
 
 
 def test_markdown_row_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reporters.markdown, "MAX_ROWS", 2)
     stream = io.StringIO()
     reporters.write("markdown", _suite_report(), stream)
-    assert "_1 more finding not shown here._" in stream.getvalue()
+    assert "_1 more row not shown here; the JSON report has them all._" in stream.getvalue()
 
 
 def test_unknown_format_is_a_usage_error() -> None:

@@ -21,7 +21,9 @@ import pytest
 from ghl_contract.cli import run
 from ghl_contract.judge import check_body
 from ghl_contract.mock import DRIFT_PROFILES, FAULT_PROFILES, load_seed
+from ghl_contract.mock.behaviour import BEHAVIOURS
 from ghl_contract.mock.seed import DEFAULT_SEED
+from ghl_contract.registry import pinned
 from ghl_contract.resources import example_path
 
 SEED = load_seed()
@@ -48,6 +50,9 @@ def test_list_profiles_names_every_profile_and_its_rule() -> None:
                    and f" at {where} (" in line for line in lines), profile.name
     for fault in FAULT_PROFILES.values():
         assert any(line.split()[:2] == [fault.name, f"{fault.rule}:"] for line in lines)
+    for behaviour in BEHAVIOURS.values():
+        assert any(line.split()[:1] == [behaviour.name] and behaviour.description in line
+                   for line in lines)
 
 
 @pytest.fixture
@@ -61,14 +66,16 @@ def busy_port() -> Iterator[int]:
 @pytest.mark.parametrize(("argv", "says"), [
     (["--drift", "nope"], "error: Unknown drift profile 'nope'; choose one of removed-required,"),
     (["--fault", "nope"], "error: Unknown fault profile 'nope'; choose one of slow,"),
+    (["--profile", "nope"], "error: Unknown behaviour profile 'nope'; choose one of documented, "
+                            "observed."),
     (["--seed", "/nonexistent/seed.json"], "error: The seed file /nonexistent/seed.json cannot "
                                            "be read:"),
     (["--rate-limit", "fast"], "error: --rate-limit 'fast' is not of the form N/10s"),
     (["--port", "70000"], "error: --port 70000 is not a TCP port (0-65535)."),
     (["--port", "many"], "error: ghl-contract mock: argument --port: invalid int value"),
     (["--fault-delay", "-1"], "error: --fault-delay -1.0 must not be negative."),
-], ids=["unknown-drift", "unknown-fault", "missing-seed", "bad-rate", "port-range", "port-text",
-        "negative-delay"])
+], ids=["unknown-drift", "unknown-fault", "unknown-profile", "missing-seed", "bad-rate",
+        "port-range", "port-text", "negative-delay"])
 def test_mistakes_are_one_sentence_and_exit_2(argv: list[str], says: str) -> None:
     code, out, err = _run(*argv)
     assert (code, out) == (2, "")
@@ -135,6 +142,12 @@ def test_serves_the_documented_request_until_interrupted() -> None:
         stderr = process.stderr.read()
     printed = first + "".join(_drain(lines))
     assert stderr == ""
+    served = [line.split() for line in printed.splitlines() if line.startswith("  ")]
+    for operation in pinned().manifest:
+        route = [operation.method, f"{url}{operation.path}", operation.id,
+                 f"({operation.success.status})"]
+        assert route in served, operation.id
+    assert "profile: documented; drift: none; fault: none" in printed
     for location in SEED.locations:
         assert f"location {location.location_id} (altId), token {location.token}" in printed
         for estimate_id in location.estimates:
@@ -153,7 +166,7 @@ def test_options_reach_the_served_mock(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text(Path(SEED.source or "").read_text("utf-8"), "utf-8")
     with mock_process("--port", "0", "--seed", str(seed), "--drift", "removed-required",
-                      "--rate-limit", "1/1m") as (process, lines):
+                      "--rate-limit", "1/1m", "--profile", "observed") as (process, lines):
         first = lines.get(timeout=BOUND)
         match = URL.search(first)
         assert match, first
@@ -164,10 +177,13 @@ def test_options_reach_the_served_mock(tmp_path: Path) -> None:
         process.terminate()  # SIGTERM ends it as Ctrl-C does
         assert process.wait(BOUND) == 0
     assert [answer.status_code for answer in answers] == [200, 429]
-    assert [(f.pointer, f.rule) for f in check_body(
-        answers[0].content, status=200, content_type=answers[0].headers["content-type"])] == [
-        ("/invoice/invoiceNumber", "missing-required")]
+    found = {(f.pointer, f.rule) for f in check_body(
+        answers[0].content, status=200, content_type=answers[0].headers["content-type"])}
+    # The drift, on top of the observed profile's history entry.
+    assert {("/invoice/invoiceNumber", "missing-required"),
+            ("/estimate/estimateActionHistory/1/estimateStatus", "property-added")} <= found
     assert answers[1].headers["x-ratelimit-interval-milliseconds"] == "60000"
     printed = first + "".join(_drain(lines))
     assert f"seed: {seed}" in printed
-    assert "drift: removed-required; fault: none; rate limit: 1/1m per location" in printed
+    assert "profile: observed; drift: removed-required; fault: none; rate limit: 1/1m per " \
+        "location" in printed

@@ -1,4 +1,5 @@
-"""Concurrent conversions lose no invoice, share no number and leave the estimate consistent."""
+"""Concurrent conversions lose no invoice, share no number and leave the estimate consistent;
+concurrent creations share no estimate number."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from ghl_contract.mock import Location, MockApp, load_seed, serve
 from ghl_contract.mock.store import Store
+from ghl_contract.mock.testing import Caller
 
 SEED = load_seed()
 HOME, OTHER = SEED.locations
@@ -63,6 +65,39 @@ def test_fifty_concurrent_conversions() -> None:
         shown = response.json()["estimate"]
         assert shown["estimateStatus"] == "invoiced"
         assert shown["estimateActionHistory"][-1]["timestamp"] == shown["updatedAt"]
+
+
+def test_fifty_concurrent_estimates_each_converted() -> None:
+    start = threading.Barrier(CONVERSIONS)
+
+    def create_and_convert(http: httpx.Client) -> tuple[httpx.Response, httpx.Response]:
+        caller = Caller(http, HOME.token, HOME.location_id)
+        start.wait(timeout=BOUND)  # all at once, not one after the other
+        created = caller.create_estimate()
+        return created, caller.convert(created.json()["_id"])
+
+    with serve(MockApp(SEED)) as running, \
+            httpx.Client(base_url=running.url, timeout=BOUND,
+                         limits=httpx.Limits(max_connections=CONVERSIONS)) as http, \
+            ThreadPoolExecutor(max_workers=CONVERSIONS) as pool:
+        pairs = list(pool.map(lambda _: create_and_convert(http), range(CONVERSIONS)))
+        stored = running.app.store.invoices()
+        estimates = running.app.store.estimates()
+
+    assert [(c.status_code, v.status_code) for c, v in pairs] == [(201, 200)] * CONVERSIONS
+    created = [c.json() for c, _ in pairs]
+    assert len({estimate["_id"] for estimate in created}) == CONVERSIONS
+    assert sorted(estimate["estimateNumber"] for estimate in created) == \
+        list(range(1, CONVERSIONS + 1))
+    invoices = [v.json()["invoice"] for _, v in pairs]
+    assert sorted(int(invoice["invoiceNumber"]) for invoice in invoices) == \
+        list(range(1, CONVERSIONS + 1))
+    # Each conversion converted its own estimate, and the store holds what was answered.
+    assert [v.json()["estimate"]["_id"] for _, v in pairs] == [e["_id"] for e in created]
+    assert sorted(i["_id"] for i in stored) == sorted(i["_id"] for i in invoices)
+    assert {e["_id"] for e in created} <= {e["_id"] for e in estimates}
+    assert all(e["estimateStatus"] == "invoiced" for e in estimates
+               if e["_id"] in {c["_id"] for c in created})
 
 
 @pytest.fixture

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from ghl_contract.errors import UsageError
+from ghl_contract.findings import Finding
 from ghl_contract.judge import check_body
 from ghl_contract.mock import DRIFT_PROFILES, FAULT_PROFILES, MockApp, load_seed, serve
+from ghl_contract.mock import profiles as profile_file
+from ghl_contract.mock.patch import Unreachable
+from ghl_contract.mock.testing import Caller, estimate_request
+from ghl_contract.operations import Operation
 from ghl_contract.registry import pinned
 from ghl_contract.resources import example_path
 from ghl_contract.rules import RULES, Severity
@@ -21,82 +31,163 @@ from ghl_contract.transport import Exchange
 
 SEED = load_seed()
 HOME = SEED.locations[0]
+MANIFEST = pinned().manifest
 DOCUMENTED = "5f9d6d8b1b2d2c001f2d9e4b"
+DISCOUNTED = "6578278e879ad2646715e001"  # a fixed discount of 100: its read-back shows a drop
 REQUEST = json.loads(example_path("request").read_text("utf-8"))
 HEADERS = {"Authorization": f"Bearer {HOME.token}", "Version": "2021-07-28"}
 PATH = f"/invoices/estimate/{DOCUMENTED}/invoice"
 BOUND = 5.0  # seconds: far above any wait here, far below a hung test
-# The body each status's drift is seen on: the documented request, or one the schema refuses.
-BODIES = {200: REQUEST, 422: {"altId": HOME.location_id}}
 # Drifts seen only across answers: the first is consistent, every later one repeats it.
-ACROSS = {"number-reused"}
+ACROSS = {"number-reused", "estimate-number-reused"}
+# estimate.json does not declare estimateNumber yet (see test_mock_lifecycle's strict xfail):
+# that added field of a created estimate is not the drift's.
+UNDECLARED = re.compile(r"^(/estimate|/estimates/\d+)?/estimateNumber$")
 
 
-@pytest.fixture(scope="module")
-def clean_body() -> Any:
-    with serve(MockApp(SEED)) as running, httpx.Client(base_url=running.url) as http:
-        return http.post(PATH, headers=HEADERS, json=REQUEST).json()
+def _declared(found: list[Finding]) -> list[tuple[str, str]]:
+    return [(f.pointer, f.rule) for f in found
+            if not (f.rule == "property-added" and UNDECLARED.match(f.pointer))]
 
 
-def _findings(responses: list[httpx.Response], sent: Any) -> list[list[tuple[str, str]]]:
+@dataclass(frozen=True)
+class Answer:
+    """An answer of the mock and what was sent for it, as a run would judge it."""
+
+    operation: Operation
+    response: httpx.Response
+    sent: Any
+    path: dict[str, str]
+
+
+# How a test gets an answer of each (operation, status) a drift profile changes.
+def _conversion(caller: Caller) -> Answer:
+    return Answer(MANIFEST.get("create-invoice-from-estimate"),
+                  caller.send("create-invoice-from-estimate", DOCUMENTED, body=REQUEST),
+                  REQUEST, {"estimateId": DOCUMENTED})
+
+
+def _refused_conversion(caller: Caller) -> Answer:
+    sent = {"altId": HOME.location_id}
+    return Answer(MANIFEST.get("create-invoice-from-estimate"),
+                  caller.send("create-invoice-from-estimate", DOCUMENTED, body=sent),
+                  sent, {"estimateId": DOCUMENTED})
+
+
+def _creation(caller: Caller) -> Answer:
+    return Answer(MANIFEST.get("create-new-estimate"), caller.create_estimate(),
+                  estimate_request(HOME.location_id), {})
+
+
+def _read_back(caller: Caller) -> Answer:
+    invoice = caller.convert(DISCOUNTED, mark=False).json()["invoice"]["_id"]
+    return Answer(MANIFEST.get("get-invoice"), caller.get_invoice(invoice), caller.alt,
+                  {"invoiceId": invoice})
+
+
+def _listing(caller: Caller) -> Answer:
+    sent = {**caller.alt, "limit": "1", "offset": "0"}
+    return Answer(MANIFEST.get("list-estimates"), caller.list_estimates(limit=1), sent, {})
+
+
+SCENARIOS: dict[tuple[str, int], Callable[[Caller], Answer]] = {
+    ("create-invoice-from-estimate", 200): _conversion,
+    ("create-invoice-from-estimate", 422): _refused_conversion,
+    ("create-new-estimate", 201): _creation,
+    ("get-invoice", 200): _read_back,
+    ("list-estimates", 200): _listing,
+}
+
+
+@contextmanager
+def caller(**options: Any) -> Iterator[Caller]:
+    with serve(MockApp(SEED, **options)) as running, \
+            httpx.Client(base_url=running.url, timeout=BOUND) as http:
+        yield Caller(http, HOME.token, HOME.location_id)
+
+
+def _findings(answers: list[Answer]) -> list[list[tuple[str, str]]]:
     """What a contract run's examiner finds in each of these answers, taken in order."""
     examiner = Examiner()
     found = []
-    for response in responses:
+    for answer in answers:
+        response = answer.response
         exchange = Exchange(
-            method="POST", url=str(response.url), request_headers={}, request_body=b"",
-            status=response.status_code,
+            method=answer.operation.method, url=str(response.url), request_headers={},
+            request_body=b"", status=response.status_code,
             response_headers={name.lower(): value for name, value in response.headers.items()},
-            response_body=response.content, elapsed=0.0, faults=(), write=True)
+            response_body=response.content, elapsed=0.0, faults=(), write=answer.operation.writes)
         findings = examiner.examine(exchange, expect([response.status_code]),
-                                    operation=pinned().manifest.primary, request=sent,
-                                    path={"estimateId": DOCUMENTED}, source="test")
-        found.append([(finding.pointer, finding.rule) for finding in findings])
+                                    operation=answer.operation, request=answer.sent,
+                                    path=answer.path, source="test")
+        found.append(_declared(findings))
     return found
+
+
+def test_every_drift_has_a_scenario() -> None:
+    assert {(p.operation, p.status) for p in DRIFT_PROFILES.values()} <= set(SCENARIOS)
 
 
 @pytest.mark.parametrize("name", list(DRIFT_PROFILES))
 def test_drift_is_one_finding_at_its_pointer(name: str) -> None:
     profile = DRIFT_PROFILES[name]
-    sent = BODIES[profile.status]
-    with serve(MockApp(SEED, drift=name)) as running, httpx.Client(base_url=running.url) as http:
-        drifted = [http.post(PATH, headers=HEADERS, json=sent) for _ in range(2)]
-        clean = http.post(PATH, headers=HEADERS, json=BODIES[200 if profile.status != 200 else 422])
-    assert [response.status_code for response in drifted] == [profile.status] * 2
+    scenario = SCENARIOS[(profile.operation, profile.status)]
+    with caller(drift=name) as home:
+        drifted = [scenario(home) for _ in range(2)]
+        # The answers of every other operation and status are left as they are.
+        clean = [other(home) for key, other in SCENARIOS.items() if other is not scenario]
+    assert [answer.response.status_code for answer in drifted] == [profile.status] * 2
     expected = [(profile.pointer, profile.rule)]
-    assert _findings(drifted, sent) == [[] if name in ACROSS else expected, expected]
-    # Responses of other statuses are left as they are.
-    assert _findings([clean], BODIES[200]) == [[]]
+    assert _findings(drifted) == [[] if name in ACROSS else expected, expected]
+    # Each judged alone: the examiner keeps one memory of numbers for invoices and estimates.
+    assert [_findings([answer]) for answer in clean] == [[[]]] * len(clean)
 
 
 @pytest.mark.parametrize("name", [name for name, profile in DRIFT_PROFILES.items()
-                                  if name not in ACROSS and profile.change is not None])
+                                  if name not in ACROSS and profile.patch])
 def test_body_drift_is_one_finding_of_the_body_checker(name: str) -> None:
     # `check` judges a recorded body alone, without its headers or the run's other answers: a
     # drift of one body is still its one finding there.
     profile = DRIFT_PROFILES[name]
-    sent = BODIES[profile.status]
-    with serve(MockApp(SEED, drift=name)) as running, httpx.Client(base_url=running.url) as http:
-        response = http.post(PATH, headers=HEADERS, json=sent)
-    found = check_body(response.content, "response" if response.status_code == 200 else "error",
+    with caller(drift=name) as home:
+        answer = SCENARIOS[(profile.operation, profile.status)](home)
+    response = answer.response
+    found = check_body(response.content, operation=answer.operation,
                        status=response.status_code, content_type=response.headers["content-type"],
-                       request=sent, path={"estimateId": DOCUMENTED})
-    assert [(finding.pointer, finding.rule) for finding in found] == \
-        [(profile.pointer, profile.rule)]
+                       request=answer.sent, path=answer.path)
+    assert _declared(found) == [(profile.pointer, profile.rule)]
 
 
 @pytest.mark.parametrize("name", list(DRIFT_PROFILES))
-def test_drift_apply_is_pure_and_deterministic(name: str, clean_body: Any) -> None:
+def test_drift_apply_is_pure_and_deterministic(name: str) -> None:
     profile = DRIFT_PROFILES[name]
-    body = clean_body if profile.status == 200 else {
-        "statusCode": 422, "message": ["Required field /altType is missing."],
-        "error": "Unprocessable Entity"}
+    with caller() as home:
+        body = SCENARIOS[(profile.operation, profile.status)](home).response.json()
     before = copy.deepcopy(body)
     first, second = profile.apply(body), profile.apply(body)
     assert body == before
     assert first == second
     # A drift of the headers alone leaves the body as it is.
-    assert (first != body) is (profile.change is not None)
+    assert (first != body) is bool(profile.patch)
+
+
+def test_a_drift_leaves_an_answer_that_lacks_its_place_as_it_is() -> None:
+    # Under the observed profile a list has no traceId: a drift removing it changes nothing.
+    profile = DRIFT_PROFILES["removed-required"]
+    body = {"estimate": {}, "invoice": {}}
+    assert profile.apply(body) == body
+    with pytest.raises(Unreachable):
+        DRIFT_PROFILES["changed-type"].change(body)
+
+
+def test_a_drift_counts_the_answers_it_changed() -> None:
+    with serve(MockApp(SEED, drift="read-back-discount-dropped")) as running, \
+            httpx.Client(base_url=running.url, timeout=BOUND) as http:
+        home = Caller(http, HOME.token, HOME.location_id)
+        _conversion(home)
+        assert running.app.drifted == 0
+        _read_back(home)
+        assert running.app.drifted == 1
 
 
 def test_profiles_name_known_rules_and_describe_themselves() -> None:
@@ -113,6 +204,33 @@ def test_unknown_profile_names_are_usage_errors() -> None:
         MockApp(SEED, drift="nope")
     with pytest.raises(UsageError, match=r"^Unknown fault profile 'nope'; choose one of "):
         MockApp(SEED, fault="nope")
+    with pytest.raises(UsageError, match=r"^Unknown behaviour profile 'nope'; choose one of "
+                                         r"documented, observed\.$"):
+        MockApp(SEED, profile="nope")
+
+
+@pytest.mark.parametrize(("entry", "says"), [
+    ({"rule": "no-such-rule"}, "names the unknown rule 'no-such-rule'"),
+    ({"operation": "no-such-operation"}, "names the operation 'no-such-operation', which the "
+                                         "manifest does not have"),
+    ({"status": 418}, "changes 418 answers, which get-invoice does not document"),
+    ({"patch": []}, "changes nothing"),
+    ({"patch": [{"op": "transform", "path": "/total", "transform": "nope"}]},
+     "the transform 'nope' is not one of"),
+    ({"description": "No full stop"}, "is not valid at /drifts/0/description"),
+], ids=["unknown-rule", "unknown-operation", "undocumented-status", "no-change",
+        "unknown-transform", "description-not-a-sentence"])
+def test_a_broken_profile_file_fails_with_its_entry(
+        entry: dict[str, Any], says: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    drift = {"name": "mine", "operation": "get-invoice", "status": 200, "rule": "total-mismatch",
+             "pointer": "/total", "description": "Mine.",
+             "patch": [{"op": "remove", "path": "/discount"}], **entry}
+    path = tmp_path / "profiles.json"
+    path.write_text(json.dumps({"drifts": [drift], "faults": []}), "utf-8")
+    monkeypatch.setattr(profile_file, "PROFILES", path)
+    with pytest.raises(RuntimeError, match=re.escape(says)):
+        profile_file._load()
 
 
 # What each fault does to the documented request's answer: (status, Content-Type, whether the

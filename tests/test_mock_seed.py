@@ -100,6 +100,8 @@ def _break(change: str) -> Any:
         home["estimates"][0]["items"][0]["qty"] = 10**30
     elif change == "total-beyond-64-bit":
         home["estimates"][1]["items"][0].update(amount=1e308, qty=1e308)
+    elif change == "unknown-time-zone":
+        home["time_zone"] = "Mars/Olympus"
     return data
 
 
@@ -117,6 +119,8 @@ BROKEN = {
                          "invoice (Integer exceeds 64-bit range)",
     "total-beyond-64-bit": "has estimate '6578278e879ad2646715e001', which the mock cannot "
                            "convert to an invoice (Integer exceeds 64-bit range)",
+    "unknown-time-zone": "gives location '6578278e879ad2646715ba9c' the time zone "
+                         "'Mars/Olympus', which is not an IANA time zone",
 }
 
 
@@ -142,6 +146,19 @@ def test_unreadable_seed_names_the_file(content: str | None, tmp_path: Path) -> 
         path.write_text(content, "utf-8")
     with pytest.raises(UsageError, match=r"^The seed file .*seed\.json cannot be read: "):
         load_seed(path)
+
+
+def test_locations_have_a_company_and_a_time_zone(tmp_path: Path) -> None:
+    home, other = SEED.locations
+    assert (home.company_id, str(home.time_zone)) == ("COMP12345", "America/Denver")
+    assert (other.company_id, str(other.time_zone)) == ("COMP67890", "UTC")
+    data = _default()
+    data["locations"][1].update(company_id="agency-9", time_zone="Europe/Paris")
+    data["locations"][1]["estimates"] = []
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(data), "utf-8")
+    named = load_seed(path).locations[1]
+    assert (named.company_id, str(named.time_zone)) == ("agency-9", "Europe/Paris")
 
 
 def test_a_valid_custom_seed_loads(tmp_path: Path) -> None:

@@ -23,10 +23,19 @@ from ghl_contract.suite.testing import SuiteRun, run_suite
 # documented and hand-picked cases already see them; generation only has to run.
 QUICK = ("--max-examples", "3", "--hypothesis-profile", "ci")
 NON_BREAKING = [p for p in DRIFT_PROFILES.values() if severity(p.rule) is Severity.NON_BREAKING]
+_DATA = json.loads((Path(__file__).resolve().parent / "data" / "profiles" / "failing_tests.json")
+                   .read_text(encoding="utf-8"))
 # Drift profile -> the junit.xml test cases that must fail on it.
-FAILING: dict[str, list[str]] = json.loads(
-    (Path(__file__).resolve().parent / "data" / "profiles" / "failing_tests.json")
-    .read_text(encoding="utf-8"))["profiles"]
+FAILING: dict[str, list[str]] = _DATA["profiles"]
+# Drift profile -> why no contract test calls its operation yet.
+PENDING: dict[str, str] = _DATA.get("pending", {})
+
+
+def _drifts(profiles: list[DriftProfile]) -> list[object]:
+    """The profiles as parameters; a pending one a strict xfail, so catching it turns red."""
+    return [pytest.param(p, id=p.name, marks=[pytest.mark.xfail(strict=True,
+                                                                 reason=PENDING[p.name])]
+                         if p.name in PENDING else []) for p in profiles]
 
 
 def _outcomes(run: SuiteRun) -> dict[str, str]:
@@ -39,11 +48,12 @@ def _outcomes(run: SuiteRun) -> dict[str, str]:
 
 
 def test_every_drift_profile_names_the_tests_that_fail_on_it() -> None:
-    assert sorted(FAILING) == sorted(DRIFT_PROFILES)
+    assert sorted([*FAILING, *PENDING]) == sorted(DRIFT_PROFILES)
+    assert not set(FAILING) & set(PENDING)
     assert all(FAILING.values())
 
 
-@pytest.mark.parametrize("profile", DRIFT_PROFILES.values(), ids=lambda p: p.name)
+@pytest.mark.parametrize("profile", _drifts(list(DRIFT_PROFILES.values())))
 def test_drift_profile_fails_the_run_at_its_pointer(profile: DriftProfile, tmp_path: Path) -> None:
     # A non-breaking drift fails a run only under --strict-drift (see the test below).
     strict = ("--strict-drift",) if severity(profile.rule) is Severity.NON_BREAKING else ()
@@ -53,11 +63,12 @@ def test_drift_profile_fails_the_run_at_its_pointer(profile: DriftProfile, tmp_p
     assert f"{profile.pointer or '(whole answer)'}  {profile.rule}" in run.stdout
     assert "Traceback" not in run.output
     outcomes = _outcomes(run)
-    assert {name: outcomes.get(name, "absent") for name in FAILING[profile.name]} == \
-        dict.fromkeys(FAILING[profile.name], "failure")
+    failing = FAILING.get(profile.name, [])
+    assert {name: outcomes.get(name, "absent") for name in failing} == \
+        dict.fromkeys(failing, "failure")
 
 
-@pytest.mark.parametrize("profile", NON_BREAKING, ids=lambda p: p.name)
+@pytest.mark.parametrize("profile", _drifts(NON_BREAKING))
 def test_non_breaking_drift_is_reported_without_failing(profile: DriftProfile,
                                                         tmp_path: Path) -> None:
     run = run_suite(*QUICK, "--mock-drift", profile.name, report_dir=tmp_path / "r")
@@ -76,5 +87,7 @@ def test_fault_profile_fails_the_run_with_its_rule(profile: FaultProfile, tmp_pa
     run = run_suite(*QUICK, "--request-timeout", "0.3", "--mock-fault", profile.name,
                     report_dir=tmp_path / "r")
     assert run.code == 1, run.output
-    assert profile.rule in {rule for rule, _ in run.rules()}
+    # Every request of the run writes; one left without an answer may have been carried out.
+    wanted = "outcome-unknown" if profile.name == "slow" else profile.rule
+    assert wanted in {rule for rule, _ in run.rules()}
     assert "Traceback" not in run.output

@@ -162,12 +162,17 @@ def test_live_run_without_allow_writes_creates_no_invoice(
     plan = run.stdout.index("ghl-contract: Plan: ")
     assert "Writes are off (no --allow-writes)" in run.stdout[plan:]
     outcomes = _cases(run)
-    assert outcomes["test_request_without_a_valid_token_is_unauthorized[no-token]"] == "passed"
+    # Reads need no write: the listing, and a listing without a valid token is refused.
+    assert outcomes["test_listing_without_a_valid_token_is_unauthorized[no-token]"] == "passed"
+    assert outcomes["test_estimates_are_listed"] == "passed"
+    # Every request to an operation that writes is a write, whatever its token.
+    assert outcomes["test_request_without_a_valid_token_is_unauthorized[no-token]"] == "skipped"
     assert outcomes["test_documented_request_is_converted[estimate-5f9d6d8b1b2d2c001f2d9e4b]"] \
         == "skipped"
-    notes = run.report()["notes"]
-    assert any("skipped: Skipped: this request would create a real invoice" in note
-               for note in notes)
+    reasons = {skipped["reason"] for skipped in run.report()["skipped"]}
+    assert any(reason.startswith("Skipped: this request would create a real invoice")
+               for reason in reasons), reasons
+    assert run.report()["created"] == []
     _no_token_anywhere(run, load_seed().locations[0].token, run.report_dir)
 
 
@@ -177,12 +182,15 @@ def test_live_run_with_a_write_budget_creates_exactly_that_many_invoices(
     run = run_suite(*_live_args(live_mock), "--allow-writes", "--max-writes", "3",
                     "--record", str(recording), report_dir=tmp_path / "reports")
     assert run.code == 0, run.output
-    created = live_mock.app.store.invoices()
-    assert len(created) == 3
-    notes = "\n".join(run.report()["notes"])
-    for invoice in created:
-        assert f"Created invoice {invoice['_id']} (number {invoice['invoiceNumber']})" in notes
-    assert "the write budget of 3 reached" in notes
+    report = run.report()
+    # At most three requests that write reached the mock; what they created was deleted after.
+    assert report["requests"]["writes"] == 3
+    assert 0 < len(report["created"]) <= 3
+    assert {made["cleanup"] for made in report["created"]} == {"deleted"}
+    assert live_mock.app.store.invoices() == []
+    assert "created and cleaned up (deleted)" in run.stdout
+    assert any("the write budget of 3 reached" in skipped["reason"]
+               for skipped in report["skipped"])
     _no_token_anywhere(run, load_seed().locations[0].token, run.report_dir, recording)
 
 
@@ -321,7 +329,7 @@ def test_a_reader_that_goes_away_leaves_the_reports_and_the_exit_code(tmp_path: 
     assert "Traceback" not in errors
     assert "BrokenPipe" not in errors
     assert sorted(path.name for path in reports.iterdir()) == [
-        "drift-report.json", "drift-report.md", "junit.xml"]
+        "drift-report.json", "drift-report.md", "junit.xml", "report.html"]
 
 
 def test_a_drift_no_selected_test_reached_is_said(tmp_path: Path) -> None:

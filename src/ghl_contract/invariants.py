@@ -191,6 +191,16 @@ def _currency(facts: Facts) -> list[Finding]:
                     theirs, ours)]
 
 
+@invariant("location-mismatch", objects=("invoice", "estimate"),
+           reads=(("invoice", "/altId"), ("estimate", "/altId")))
+def _same_location(facts: Facts) -> Iterator[Finding]:
+    ours, theirs = facts.value("invoice").get("altId"), facts.value("estimate").get("altId")
+    if isinstance(ours, str) and isinstance(theirs, str) and ours != theirs:
+        yield finding("location-mismatch", facts.at("invoice", "/altId"),
+                      f"The invoice is in location {show(ours)}, but its estimate is in "
+                      f"{show(theirs)}.", theirs, ours)
+
+
 # --- exchange invariants: the body and what was sent -------------------------------------------
 
 def _echoed(field: str, rule: str) -> Check:
@@ -235,6 +245,30 @@ invariant("estimate-mismatch", objects=("estimate",), reads=(("estimate", "/_id"
           exchange=True, path="estimateId")(_requested("estimate"))
 invariant("invoice-mismatch", objects=("invoice",), reads=(("invoice", "/_id"),),
           exchange=True, path="invoiceId")(_requested("invoice"))
+
+
+@invariant("discount-mismatch", objects=("invoice", "estimate"),
+           reads=(("invoice", "/discount"), ("estimate", "/discount")), exchange=True)
+def _discount(facts: Facts) -> Iterator[Finding]:
+    ours, theirs = facts.value("invoice").get("discount"), facts.value("estimate").get("discount")
+    if _map(theirs) and ours != theirs:
+        yield finding("discount-mismatch", facts.at("invoice", "/discount"),
+                      f"The invoice's discount is {show(ours)}, but its estimate's is "
+                      f"{show(theirs)}.", theirs, ours)
+
+
+@invariant("estimate-not-invoiced", objects=("estimate",),
+           reads=(("estimate", "/estimateStatus"),), exchange=True, creates="invoice")
+def _marked_invoiced(facts: Facts) -> Iterator[Finding]:
+    estimate = facts.value("estimate")
+    status = estimate.get("estimateStatus")
+    # An answer that does not show the status says nothing either way: the run reads the
+    # estimate back instead.
+    if ((facts.request or {}).get("markAsInvoiced") is True and "estimateStatus" in estimate
+            and status != "invoiced"):
+        yield finding("estimate-not-invoiced", facts.at("estimate", "/estimateStatus"),
+                      f"The request marked the estimate invoiced, but its status is "
+                      f"{show(status)}.", "invoiced", status)
 
 
 def _item_key(item: Any) -> tuple[Any, ...]:
@@ -291,12 +325,15 @@ def _keys(where: str) -> tuple[str, ...] | None:
 
 def check_all(facts: Facts, *, exchange: bool) -> list[Finding]:
     """The findings of every invariant whose objects the body holds (the exchange ones too when
-    `exchange`: what was sent is known)."""
+    `exchange`: what was sent is known), one per pointer: a value that breaks two invariants is
+    one change, named by the more specific (an exchange invariant before a payload one)."""
     findings: list[Finding] = []
+    seen: set[str] = set()
     for rule in _applying(tuple(facts.objects), exchange, len(REGISTRY)):
-        found = rule.check(facts)
-        if found:  # an empty list: the rule holds (a generator is always extended)
-            findings.extend(found)
+        for found in rule.check(facts):  # an empty list when the rule holds: nothing to make
+            if found.pointer not in seen:
+                seen.add(found.pointer)
+                findings.append(found)
     return findings
 
 
@@ -326,10 +363,12 @@ def payload_checks(objects: Mapping[str, str]) -> Callable[[Any], list[Finding]]
         rules = every if len(found) == len(places) else _applying(tuple(found), False,
                                                                   registered)
         result: list[Finding] = []
+        seen: set[str] = set()
         for rule in rules:
-            given = rule.check(facts)
-            if given:
-                result.extend(given)
+            for one in rule.check(facts):
+                if one.pointer not in seen:
+                    seen.add(one.pointer)
+                    result.append(one)
         return result
 
     return findings
@@ -337,10 +376,13 @@ def payload_checks(objects: Mapping[str, str]) -> Callable[[Any], list[Finding]]
 
 @cache
 def _applying(kinds: tuple[str, ...], exchange: bool, registered: int) -> tuple[Invariant, ...]:
-    """The invariants, in the order registered, that apply to a body holding `kinds` (the first
-    `registered` of them: one registered later is a new key)."""
-    return tuple(rule for rule in REGISTRY[:registered]
-                 if (not rule.exchange or exchange) and all(kind in kinds for kind in rule.objects))
+    """The invariants that apply to a body holding `kinds` (of the first `registered`: one
+    registered later is a new key), the exchange ones first: a value that breaks two is one
+    change, named by the more specific. Within each group, the order they are registered in."""
+    return tuple(sorted((rule for rule in REGISTRY[:registered]
+                         if (not rule.exchange or exchange)
+                         and all(kind in kinds for kind in rule.objects)),
+                        key=lambda rule: not rule.exchange))
 
 
 def reads_of(operation: Operation) -> dict[str, tuple[str, ...]]:

@@ -188,7 +188,11 @@ def _status(operation: Operation, status: int, expected: Expect | None,
         expected = Expect(frozenset(operation.responses), documented)
     if status in expected:
         return []
-    return [replace(finding("unexpected-status", "",
+    # A request meant to be refused that is refused with another 4xx than the one that fits:
+    # refused all the same, so not breaking; a 2xx (or a 3xx) to it is.
+    refused = all(400 <= s < 500 for s in expected.statuses) and 400 <= status < 500
+    rule = "other-refusal" if refused else "unexpected-status"
+    return [replace(finding(rule, "",
                             f"The server answered {status} where the contract documents "
                             f"{expected.label}{told}.", sorted(expected.statuses), status),
                     server_message=said)]

@@ -55,6 +55,8 @@ class Response:
     # Where the body holds the objects the invariants know: "invoice" -> "/invoice" ("" the whole
     # body, "*" every item of an array).
     objects: Mapping[str, str] = field(default_factory=dict)
+    # Named examples, where the vendor documents several bodies for the status: name -> path.
+    examples: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -90,6 +92,7 @@ class Operation:
     responses: Mapping[int, Response]
     creates: Creates | None = None
     primary: bool = False
+    preflight: bool = False  # the read a live run sends first, to learn the token is accepted
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -163,6 +166,19 @@ class Manifest:
     def primary(self) -> Operation:
         return next(operation for operation in self if operation.primary)
 
+    def creating(self, kind: str) -> Operation:
+        """The operation that creates objects of `kind` (an estimate...)."""
+        found = next((op for op in self if op.creates is not None and op.creates.object == kind),
+                     None)
+        if found is None:
+            raise UsageError(f"No operation of the manifest creates an {kind}.")
+        return found
+
+    @property
+    def preflight(self) -> Operation | None:
+        """The read a live run sends first (the manifest marks at most one)."""
+        return next((operation for operation in self if operation.preflight), None)
+
     def get(self, operation_id: str) -> Operation:
         """The operation `operation_id` names (or its `METHOD /path`); a UsageError naming the
         closest ones otherwise."""
@@ -227,7 +243,7 @@ def _operation(path: Path, data: Mapping[str, Any]) -> Operation:
     responses = {
         int(status): Response(int(status), entry["description"], entry["schema"],
                               entry.get("example"), bool(entry.get("observed", False)),
-                              dict(entry.get("objects", {})))
+                              dict(entry.get("objects", {})), dict(entry.get("examples", {})))
         for status, entry in sorted(data["responses"].items())
     }
     creates = data.get("creates")
@@ -250,6 +266,7 @@ def _operation(path: Path, data: Mapping[str, Any]) -> Operation:
                         creates.get("location"), dict(creates.get("undo", {})))
         if creates else None,
         primary=bool(data.get("primary", False)),
+        preflight=bool(data.get("preflight", False)),
     )
 
 
@@ -261,13 +278,12 @@ def load_manifest(directory: Path, schema_names: Collection[str]) -> Manifest:
     if not files:
         raise UsageError(f"The contract {directory} has no operation manifest ({folder}/*.json).")
     operations: dict[str, Operation] = {}
+    paths: dict[str, Path] = {}
     for path in files:
         operation = _operation(path, _entry(path))
         _consistent(path, operation, directory, schema_names)
-        if operation.id in operations:
-            raise UsageError(f"Two manifest entries name the operation {operation.id!r}.")
-        operations[operation.id] = operation
-    _coherent(directory, operations)
+        operations[operation.id], paths[operation.id] = operation, path
+    _coherent(folder, operations, paths)
     return Manifest(operations)
 
 
@@ -289,31 +305,42 @@ def _consistent(path: Path, operation: Operation, directory: Path,
     for name in named:
         if name is not None and name not in schema_names:
             raise wrong(f"names the schema {name}, which the contract does not have")
-    examples = [operation.request_example] + [r.example for r in operation.responses.values()]
+    examples = [operation.request_example] + [
+        example for response in operation.responses.values()
+        for example in (response.example, *response.examples.values())]
     for example in examples:
         if example is not None and not (directory / example).is_file():
             raise wrong(f"names the example {example}, which does not exist")
 
 
-def _coherent(directory: Path, operations: Mapping[str, Operation]) -> None:
-    """The entries agree with each other: one primary, unique routes, known undo operations."""
+def _coherent(folder: Path, operations: Mapping[str, Operation],
+              paths: Mapping[str, Path]) -> None:
+    """The entries agree with each other: one primary, unique routes, known undo operations,
+    at most one preflight read. Each file's name is its operation's id (checked first), so ids
+    are unique."""
+    checks = [op.id for op in operations.values() if op.preflight]
+    if len(checks) > 1 or any(operations[op].writes for op in checks):
+        raise UsageError(f"The operation files {', '.join(str(paths[i]) for i in checks)} are "
+                         "marked preflight; at most one is, and it does not write.")
     primary = [op.id for op in operations.values() if op.primary]
-    if len(primary) != 1:
-        raise UsageError(f"The manifest of {directory} marks {len(primary)} operations as primary "
-                         f"({', '.join(primary) or 'none'}); exactly one is.")
+    if not primary:
+        raise UsageError(f"No operation file in {folder} is marked primary; exactly one is.")
+    if len(primary) > 1:
+        raise UsageError(f"The operation files {', '.join(str(paths[i]) for i in primary)} are "
+                         "each marked primary; exactly one is.")
     routes: dict[tuple[str, str], str] = {}
     for op in operations.values():
         route = (op.method, _PARAMETER.sub("{}", op.path))
         if route in routes:
-            raise UsageError(f"The operations {routes[route]} and {op.id} of the manifest share "
-                             f"the route {op.label}.")
+            raise UsageError(f"The operation file {paths[op.id]} has the route {op.label}, "
+                             f"which {paths[routes[route]]} has too.")
         routes[route] = op.id
         for mode, undo in (op.creates.undo.items() if op.creates else ()):
             target = operations.get(undo)
             if target is None:
-                raise UsageError(f"The operation {op.id} is undone ({mode}) by {undo!r}, which "
-                                 "the manifest does not have.")
+                raise UsageError(f"The operation file {paths[op.id]} is undone ({mode}) by "
+                                 f"{undo!r}, which the manifest does not have.")
             if len(target.path_names) != 1:
-                raise UsageError(f"The operation {undo}, which undoes {op.id}, takes "
-                                 f"{len(target.path_names)} path parameters; it takes the "
-                                 "created id as its one.")
+                raise UsageError(f"The operation file {paths[op.id]} is undone ({mode}) by "
+                                 f"{undo}, which takes {len(target.path_names)} path parameters; "
+                                 "it takes the created id as its one.")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ghl_contract.errors import UsageError
+from ghl_contract.reporters.common import plural
 from ghl_contract.resources import contract_tests_dir
 from ghl_contract.settings import OPTIONS, Option
 from ghl_contract.suite.markers import MARKER_HELP, NEEDS, NEEDS_HELP, ORDER
@@ -113,6 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Before Hypothesis' own pytest_configure, which loads --hypothesis-profile.
     register_profiles()
     settings = state.settings()  # a mistake stops the session here, before any request
+    state.baseline()
     if getattr(config.option, "base_url", None) and settings.base_url is None:
         # pytest-base-url's --base-url: aimed at the embedded mock instead, the run would pass
         # without testing the URL the user gave.
@@ -122,6 +124,13 @@ def pytest_configure(config: pytest.Config) -> None:
         # Each worker would start its own run: its own write budget, rate limiter and reports.
         raise pytest.UsageError("The contract suite runs in one process (its write budget, rate "
                                 "limit and reports are the run's); drop -n/--numprocesses.")
+    if given_settings(config) is None and not config.option.collectonly:
+        from ghl_contract.suite.preflight import preflight
+
+        try:
+            preflight(settings)  # `ghl-contract run` sent it before pytest started
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
     if settings.report_dir is not None and not getattr(config.option, "xmlpath", None):
         try:
             settings.report_dir.mkdir(parents=True, exist_ok=True)
@@ -192,8 +201,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     contract = [item for item in session.items if item.nodeid in state.contract_ids]
     state.generated = {kind for item in contract if item.get_closest_marker("skip") is None
                        and (kind := generated_kind(item))}
-    state.plan = Plan.of(contract, state.examples, state.outline().estimate_ids).lines(
-        settings, target)
+    outline = state.outline()
+    state.plan = Plan.of(contract, state.examples, outline.estimate_ids,
+                         outline.estimate_mode).lines(settings, target)
+    if state.generated:
+        state.plan.append(f"Seed {state.seed} (--seed {state.seed} sends the same generated "
+                          "cases again)." if state.seed is not None else
+                          "Generated cases are derandomized (the ci profile): every run sends "
+                          "the same ones.")
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         for line in state.plan:
@@ -207,23 +222,18 @@ class _Outcomes:
         self.outcome, self.contract_ids = outcome, contract_ids
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.nodeid not in self.contract_ids:
-            return
-        outcome = self.outcome
-        if report.outcome == "skipped":
-            outcome.skipped += 1
-        elif report.outcome == "failed" and report.when == "call":
-            outcome.failed += 1
-        elif report.outcome == "failed":
-            outcome.errors += 1
-        elif report.when == "call":
-            outcome.passed += 1
+        if report.nodeid in self.contract_ids:
+            self.outcome.add(report)
 
 
 @pytest.fixture(scope="session")
 def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
-    """The contract run: its target (the embedded mock is served meanwhile) and its client."""
+    """The contract run: its target (the embedded mock is served meanwhile), its client, its
+    estimates and the ledger of what it creates, which it cleans up when it ends, however."""
     from ghl_contract.suite.context import RunContext
+    from ghl_contract.suite.estimates import Estimates
+    from ghl_contract.suite.ledger import LEDGER_NAME, Ledger
+    from ghl_contract.suite.run_end import clean_up_run, stopped_by_sigterm
     from ghl_contract.suite.target import open_target
     from ghl_contract.transport import Client
 
@@ -233,13 +243,22 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
     try:
         ahead = load_generators(state)
         with open_target(settings) as target, \
-                Client(settings, base_url=target.base_url, token=target.token) as client:
-            run = RunContext(settings, target, client, state.profile, ahead=ahead)
+                Client(settings, base_url=target.base_url, token=target.token) as client, \
+                stopped_by_sigterm():
+            keep = settings.report_dir is not None and not target.embedded
+            ledger = Ledger(target.base_url, settings.api_version,
+                            settings.report_dir / LEDGER_NAME if keep and settings.report_dir
+                            else None)
+            estimates = Estimates(target.estimate_mode, target.estimate_ids)
+            run = RunContext(settings, target, client, state.profile, state.seed, ledger,
+                             estimates, ahead=ahead, baseline=state.baseline())
             state.run = run
             try:
                 yield run
             finally:
                 run.finish()
+                if not target.embedded:
+                    clean_up_run(run)
     except (UsageError, RuntimeError) as exc:
         if state.run is not None:
             raise
@@ -274,8 +293,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     settings = state.settings()
     run = state.run
-    target = run.target.description if run else None
-    report = reports.build(run, state.outcome, state.plan, target)
+    report = reports.build(run, state.outcome, state.plan, settings, baseline=state.baseline(),
+                           seed=state.seed if state.generated else None)
     secrets = tuple(s for s in ((settings.token,) + (run.target.secrets if run else ())) if s)
     if settings.report_dir is not None:
         try:
@@ -289,14 +308,28 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             *written,
         ]
     state.summary = reports.summary_lines(report, run, state.report_paths)
-    failing = report.breaking or (settings.strict_drift and report.findings)
+    failing = report.exit_code(strict=settings.strict_drift,
+                               strict_baseline=settings.strict_baseline) == 1
     if failing and session.exitstatus == pytest.ExitCode.OK:
         # A finding fails the test that saw it when that test checks its rule; the shared
         # conversion is checked whole by test_examples only. With that test deselected (-k), a
         # breaking finding must still break the run.
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        state.summary.append("The contract is broken (see the findings above), though no "
-                             "selected test failed on it.")
+        if report.findings:
+            state.summary.append("The contract is broken (see the findings above), though no "
+                                 "selected test failed on it.")
+        else:
+            state.summary.append("The baseline lists entries that no longer occur "
+                                 "(--strict-baseline): remove them from it.")
+    wanting = sum(len(tests) for tests in run.skipped_writes.values()) if run else 0
+    if wanting:
+        # A run that skipped contract tests never says only that the contract holds.
+        state.summary.append(f"Incomplete: {plural(wanting, 'contract test')} skipped for want "
+                             "of a write; the verdict covers the tests that ran.")
+        if settings.require_complete:
+            state.summary.append("--require-complete: a skipped contract test fails the run.")
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -33,10 +33,15 @@ _RULES = [
     Rule("amount-due-mismatch", B, "invoice.amountDue is not invoice.total - invoice.amountPaid."),
     Rule("total-mismatch", B, "invoice.total does not follow from its items, taxes and discount."),
     Rule("currency-mismatch", B, "The invoice's currency is not the estimate's."),
+    Rule("location-mismatch", B, "The invoice's location (altId) is not its estimate's."),
     # Invariants of an exchange: the request sent and the response received.
     Rule("alt-id-mismatch", B, "The invoice's altId is not the request's."),
     Rule("alt-type-mismatch", B, "The invoice's altType is not the request's."),
     Rule("items-mismatch", B, "The invoice's items are not the estimate's (count, name, qty, amount)."),
+    Rule("discount-mismatch", B, "The invoice's discount is not its estimate's."),
+    Rule("estimate-not-invoiced", B, "An estimate converted with markAsInvoiced is not invoiced."),
+    Rule("read-back-mismatch", B, "An object read back differs from what the request that made it answered."),
+    Rule("created-mismatch", B, "What a request created differs from what was sent to create it."),
     Rule("status-not-draft", B, "A new invoice's status is not draft."),
     Rule("estimate-mismatch", B, "The estimate returned is not the one requested."),
     Rule("invoice-mismatch", B, "The invoice returned is not the one requested."),
@@ -44,6 +49,7 @@ _RULES = [
     Rule("estimate-number-reused", B, "Two estimates created in one run carry the same number."),
     # What a response can do wrong besides its body's shape.
     Rule("unexpected-status", B, "The status code is not the one the contract documents here."),
+    Rule("other-refusal", N, "A request meant to be refused was refused with another 4xx than the one that fits it (schemas/decisions/statuses.json)."),
     Rule("server-error", B, "The server answered 5xx."),
     Rule("not-json", B, "The body is not JSON (an HTML page, plain text)."),
     Rule("truncated-json", B, "The body is JSON cut short."),

@@ -41,7 +41,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("--token", "GHL_TOKEN", None, "Bearer token (OAuth access token or Private Integration "
            "Token); never printed."),
     Option("--location-id", "GHL_LOCATION_ID", None, "Location (sub-account) id the token owns."),
-    Option("--estimate-id", "GHL_ESTIMATE_ID", None, "Estimate to convert."),
+    Option("--estimate-id", "GHL_ESTIMATE_ID", None,
+           "Live: an estimate the run must use; it is converted once at most, without "
+           "markAsInvoiced. Without it, a run with --allow-writes creates the estimates it "
+           "converts."),
     Option("--other-location-id", "GHL_OTHER_LOCATION_ID", None,
            "A location the token may not access, for the 403 tests."),
     Option("--other-estimate-id", "GHL_OTHER_ESTIMATE_ID", None,
@@ -53,15 +56,30 @@ OPTIONS: tuple[Option, ...] = (
     Option("--max-examples", "GHL_MAX_EXAMPLES", None,
            "Generated cases per generated test (default: the Hypothesis profile's, 25; at most "
            "1000)."),
+    Option("--seed", "GHL_SEED", None,
+           "Seed of the generated cases: the same seed sends the same requests again (the run "
+           "prints and records the seed it used)."),
     Option("--report-dir", "GHL_REPORT_DIR", None,
            "Write junit.xml, drift-report.json and drift-report.md here."),
     Option("--strict-drift", "GHL_STRICT_DRIFT", None,
            "Fail on non-breaking drift (added fields) too.", is_flag=True),
+    Option("--baseline", "GHL_BASELINE", None,
+           "A baseline file (`ghl-contract baseline`): the findings it lists are acknowledged, "
+           "shown and counted but never failing."),
+    Option("--strict-baseline", "GHL_STRICT_BASELINE", None,
+           "Also fail when an entry of --baseline no longer occurs (so that the file shrinks).",
+           is_flag=True),
     Option("--allow-writes", "GHL_ALLOW_WRITES", None,
            "Live mode: allow requests that create invoices.", is_flag=True),
     Option("--max-writes", "GHL_MAX_WRITES", "5",
-           "Live mode: most writes a run may send (a write: a POST with the valid token, which "
-           "can create an invoice)."),
+           "Live mode: most write requests a run may send (a write: any request to an "
+           "operation that creates or changes data, retries included; cleanup is not counted)."),
+    Option("--cleanup", "GHL_CLEANUP", "delete",
+           "Live mode: what becomes of what the run created, at its end or when it is stopped: "
+           "delete, void (invoices; a draft HighLevel will not void is deleted) or none."),
+    Option("--require-complete", "GHL_REQUIRE_COMPLETE", None,
+           "Fail the run when a contract test was skipped for want of a write (no --allow-writes, "
+           "or the --max-writes budget).", is_flag=True),
     Option("--rate-limit", "GHL_RATE_LIMIT", None,
            f"Client-side request rate, e.g. 100/10s (live default {SANDBOX_RATE})."),
     Option("--request-timeout", "GHL_REQUEST_TIMEOUT", "10", "Seconds per request."),
@@ -127,6 +145,25 @@ def _examples(name: str, text: str) -> int:
     return count
 
 
+def _seed(name: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{name} {text!r} is not a whole number.") from None
+    if not 0 <= value < 2**64:
+        raise UsageError(f"{name} {text} is out of range (0 to 2**64 - 1).")
+    return value
+
+
+CLEANUP_MODES = ("delete", "void", "none")
+
+
+def _cleanup_mode(name: str, text: str) -> str:
+    if text not in CLEANUP_MODES:
+        raise UsageError(f"{name} {text!r} is not one of {', '.join(CLEANUP_MODES)}.")
+    return text
+
+
 # What an HTTP header value can carry, and a Bearer token is made of (RFC 6750's token68): a
 # value outside it could not be sent, and would be printed by the error that says so.
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -156,10 +193,15 @@ class RunSettings:
     api_version: str = DEFAULT_API_VERSION
     compare_version: str | None = None
     max_examples: int | None = None
+    seed: int | None = None
     report_dir: Path | None = None
     strict_drift: bool = False
+    baseline: Path | None = None
+    strict_baseline: bool = False
     allow_writes: bool = False
     max_writes: int = 5
+    cleanup: str = "delete"
+    require_complete: bool = False
     rate_limit: tuple[int, float] | None = None
     request_timeout: float = 10.0
     run_timeout: float = 600.0
@@ -193,6 +235,11 @@ class RunSettings:
                 raise UsageError(f"{option.flag} is empty; give it a value or leave it out.")
             if value in (None, False):
                 env = environ.get(option.env)
+                if env is not None and not env.strip() and option.dest in _NEVER_EMPTY:
+                    # GHL_BASE_URL set from a secret that is missing: not a run against the
+                    # embedded mock that passes for a run against the sandbox.
+                    raise UsageError(f"{option.env} is set but empty; give it a value or unset "
+                                     "it.")
                 if env not in (None, ""):
                     named[option.dest] = option.env
                 if option.is_flag:
@@ -211,11 +258,16 @@ class RunSettings:
             compare_version=str(raw["compare_version"]) if raw["compare_version"] else None,
             max_examples=(_examples(named["max_examples"], str(raw["max_examples"]))
                           if raw["max_examples"] else None),
+            seed=_seed(named["seed"], str(raw["seed"])) if raw["seed"] else None,
             report_dir=Path(str(raw["report_dir"])) if raw["report_dir"] else None,
             strict_drift=bool(raw["strict_drift"]),
+            baseline=Path(str(raw["baseline"])) if raw["baseline"] else None,
+            strict_baseline=bool(raw["strict_baseline"]),
             allow_writes=bool(raw["allow_writes"]),
             max_writes=int(_positive(named["max_writes"], str(raw["max_writes"]), int,
                                      zero=True)),
+            cleanup=_cleanup_mode(named["cleanup"], str(raw["cleanup"])),
+            require_complete=bool(raw["require_complete"]),
             rate_limit=(parse_rate(str(raw["rate_limit"]), named["rate_limit"])
                         if raw["rate_limit"] else None),
             request_timeout=_positive(named["request_timeout"], str(raw["request_timeout"]),
@@ -250,6 +302,8 @@ class RunSettings:
         if self.live and (self.mock_drift or self.mock_fault):
             flag = "--mock-drift" if self.mock_drift else "--mock-fault"
             raise UsageError(f"{flag} applies to the embedded mock only; drop it or --base-url.")
+        if self.strict_baseline and self.baseline is None:
+            raise UsageError(f"{named['strict_baseline']} needs --baseline FILE.")
         if self.compare_version is not None and self.compare_version == self.api_version:
             raise UsageError(
                 f"--compare-version {self.compare_version} is the run's --api-version already; "
@@ -261,7 +315,6 @@ class RunSettings:
                 for opt, value in (
                     (_option("--token"), self.token),
                     (_option("--location-id"), self.location_id),
-                    (_option("--estimate-id"), self.estimate_id),
                 )
                 if not value
             ]
@@ -270,6 +323,9 @@ class RunSettings:
                     f"A run against {self.base_url} needs {', '.join(missing)}; nothing was sent."
                 )
 
+
+# Variables whose empty value would silently change what the run tests.
+_NEVER_EMPTY = frozenset({"base_url"})
 
 # Options that only mean something against a live base URL (their environment variables may stay
 # set for other jobs: only options given on the command line are refused without --base-url).

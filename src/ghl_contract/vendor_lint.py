@@ -1,123 +1,92 @@
-"""Where a vendor OpenAPI file contradicts the documented examples and its own, and how it differs
-from the pinned contract, each matched to its recorded decision.
+"""Where a vendor OpenAPI file and the contract part ways, operation by operation, each place
+matched to its recorded decision (``schemas/decisions/vendor-openapi.json``).
 
-A contradiction is keyed by ``(payload, pointer, kind)``, the key of the recorded decisions in
-``schemas/decisions/vendor-openapi.json``. Two sources of examples count: the documented request
-and 200 response (``schemas/examples/``) and the vendor file's own ``example``/``examples`` values
-on the operation's schemas.
+For each operation of the manifest that the vendor file describes, three things are compared:
+
+- the vendor against itself: every example it writes (a property's ``example``/``examples``, a
+  parameter's, a response's named examples, and the body its reference page shows, assembled by
+  `documented_body`) against the vendor's own schema at that place;
+- the vendor's examples against the contract: each example, at its place, against the contract's
+  schema there, judged as the product judges a payload (strict profile, one finding per change);
+- the vendor's schemas against the contract's, through the diff, for the reader (never failing).
+
+A disagreement of the first two kinds is a `Contradiction`, keyed ``(operation, payload, pointer,
+kind)``; each needs a recorded `Decision`, or the lint fails. A decision names its scope: one
+operation's payload, an object wherever a success body holds it (``"object": "estimate"``, placed
+by the manifest's ``objects``), or the error bodies of some statuses in every operation
+(`ghl_contract.decisions`). What the vendor file documents: `ghl_contract.vendor_examples`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag, urljoin
 
 import jsonschema_rs
+import referencing.exceptions
 
+from ghl_contract import operations as manifest
+from ghl_contract.decisions import (
+    PARAMETER_PAYLOADS,
+    Decision,
+    Decisions,
+    generalised,
+    payload_label,
+)
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Finding, Report, pointer
-from ghl_contract.openapi_source import CYCLE_KEY, OpenAPIDocument, Operation, read_data
-from ghl_contract.resources import example_path, schemas_dir
+from ghl_contract.openapi_source import CYCLE_KEY, OpenAPIDocument, Operation, Schema, inline
+from ghl_contract.registry import ContractRegistry
+from ghl_contract.reporters.common import plural
 from ghl_contract.rules import severity
-from ghl_contract.schema_findings import json_type
+from ghl_contract.schema_findings import json_type, schema_findings
 from ghl_contract.specdiff import diff_operations
+from ghl_contract.vendor_examples import (
+    Example,
+    selector,
+    vendor_payloads,
+)
 
-KINDS = ("type", "no-properties", "missing-required", "undeclared-property", "enum", "format")
-PAYLOADS = ("request", "response")
-Key = tuple[str, str, str]  # (payload, pointer, kind)
+Key = tuple[str, str, str, str]  # (operation, payload, pointer, kind)
 
 _KIND_TEXT = {
     "type": "type contradiction",
     "no-properties": "object without declared properties",
     "missing-required": "required field missing from the example",
-    "undeclared-property": "example field the vendor does not declare",
-    "enum": "value outside the vendor's enum",
-    "format": "value breaking the vendor's format",
+    "undeclared-property": "example field the schema does not declare",
+    "enum": "value outside the enum",
+    "format": "value breaking the format",
+    "constraint": "value breaking a constraint",
+}
+# What a schema finding of the contract says about an example, as a contradiction kind.
+_KIND_OF_RULE = {
+    "type-changed": "type", "null-not-allowed": "type", "missing-required": "missing-required",
+    "enum-value-unknown": "enum", "format-changed": "format", "property-added":
+    "undeclared-property", "constraint-violated": "constraint",
 }
 
+# --- the vendor against itself ------------------------------------------------------------------
 
 @dataclass
 class Contradiction:
-    """One place where the vendor schema and an example disagree."""
+    """Where an example and a schema (the vendor's, the contract's or both) disagree."""
 
-    payload: str  # "request" or "response" (the 200 body)
+    operation: str
+    payload: str
     pointer: str  # payload terms, "*" for every item of an array
     kind: str  # one of KINDS
     example: str  # what the (first) example shows there
-    vendor: str  # what the vendor schema says there
+    vendor: str | None = None  # what the vendor's schema says, when it rejects the example
+    contract: str | None = None  # what the contract says, when it rejects the example
     origins: list[str] = field(default_factory=list)  # which examples show it
 
     @property
     def key(self) -> Key:
-        return (self.payload, self.pointer, self.kind)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A recorded decision: what the contract does where the vendor and an example disagree."""
-
-    payload: str
-    pointer: str
-    kind: str | None  # None for a recorded note (a choice made without a contradiction)
-    contract: str
-    why: str
-
-    @property
-    def key(self) -> Key:
-        return (self.payload, self.pointer, self.kind or "")
-
-
-def decisions_path() -> Path:
-    return schemas_dir() / "decisions" / "vendor-openapi.json"
-
-
-def load_decisions(path: Path | None = None) -> tuple[dict[Key, Decision], list[Decision]]:
-    """The recorded decisions by key, and the recorded notes; a malformed file is a UsageError."""
-    path = path or decisions_path()
-    data = read_data(path, "recorded decisions file")
-    if not isinstance(data, Mapping) or not isinstance(data.get("decisions"), list):
-        raise UsageError(f"The recorded decisions file {path} has no 'decisions' list.")
-    decisions: dict[Key, Decision] = {}
-    for index, entry in enumerate(data["decisions"]):
-        decision = _decision(entry, path, index, note=False)
-        if decision.key in decisions:
-            raise UsageError(f"The recorded decisions file {path} has two decisions for "
-                             f"{decision.key}; there is one per (payload, pointer, kind).")
-        decisions[decision.key] = decision
-    notes = [_decision(entry, path, index, note=True)
-             for index, entry in enumerate(data.get("notes") or [])]
-    return decisions, notes
-
-
-def _decision(entry: Any, path: Path, index: int, *, note: bool) -> Decision:
-    where = f"{'note' if note else 'decision'} {index + 1} of {path}"
-    if not isinstance(entry, Mapping):
-        raise UsageError(f"The {where} is not an object.")
-    wanted = ("payload", "pointer", "contract", "why") if note else (
-        "payload", "pointer", "kind", "example", "vendor", "contract", "why")
-    missing = [name for name in wanted if not isinstance(entry.get(name), str)]
-    if missing:
-        raise UsageError(f"The {where} lacks {', '.join(missing)}.")
-    if entry["payload"] not in PAYLOADS:
-        raise UsageError(f"The {where} has payload {entry['payload']!r}, not request or response.")
-    if not note and entry["kind"] not in KINDS:
-        raise UsageError(f"The {where} has kind {entry['kind']!r}, not one of {', '.join(KINDS)}.")
-    return Decision(entry["payload"], entry["pointer"], None if note else entry["kind"],
-                    entry["contract"], entry["why"])
-
-
-def documented_examples() -> dict[str, Any]:
-    """The documented request and 200 response, as shipped in ``schemas/examples/``."""
-    return {"request": read_data(example_path("request"), "documented example"),
-            "response": read_data(example_path("response-200"), "documented example")}
-
-
-# --- recomputing the contradictions ---------------------------------------------------------
-
+        return (self.operation, self.payload, self.pointer, self.kind)
 
 
 def _types(schema: Mapping[str, Any]) -> list[str] | None:
@@ -157,19 +126,33 @@ def _show(value: Any) -> str:
     return text if value is None else f"{text} ({article} {kind})"
 
 
-class _Walk:
-    """Checks example values against vendor schemas; one contradiction per key, all origins kept."""
+class _Found:
+    """Contradictions of one operation, one per key, every origin kept."""
 
-    def __init__(self, payload: str) -> None:
-        self.payload = payload
-        self.found: dict[Key, Contradiction] = {}
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+        self.by_key: dict[Key, Contradiction] = {}
+
+    def add(self, payload: str, at: str, kind: str, origin: str, example: str, *,
+            vendor: str | None = None, contract: str | None = None) -> None:
+        key = (self.operation, payload, at, kind)
+        found = self.by_key.get(key)
+        if found is None:
+            found = self.by_key[key] = Contradiction(*key, example=example)
+        found.vendor = found.vendor or vendor
+        found.contract = found.contract or contract
+        if origin not in found.origins:
+            found.origins.append(origin)
+
+
+class _Walk:
+    """Checks example values against a vendor schema."""
+
+    def __init__(self, found: _Found, payload: str) -> None:
+        self.found, self.payload = found, payload
 
     def add(self, kind: str, path: tuple[str, ...], origin: str, example: str, vendor: str) -> None:
-        key = (self.payload, pointer(path), kind)
-        if key not in self.found:
-            self.found[key] = Contradiction(*key, example=example, vendor=vendor)
-        if origin not in self.found[key].origins:
-            self.found[key].origins.append(origin)
+        self.found.add(self.payload, pointer(path), kind, origin, example, vendor=vendor)
 
     def check(self, schema: Any, value: Any, path: tuple[str, ...], origin: str) -> None:
         if not isinstance(schema, Mapping) or CYCLE_KEY in schema:
@@ -213,79 +196,254 @@ class _Walk:
                 self.add("undeclared-property", (*path, name), origin, _show(item),
                          f"not declared (declares {', '.join(declared)})")
 
-    def vendor_examples(self, schema: Any, path: tuple[str, ...] = ()) -> int:
-        """Check every example the vendor wrote on `schema` and below; return how many."""
-        if not isinstance(schema, Mapping) or CYCLE_KEY in schema:
-            return 0
-        count = 0
-        for value in _examples_of(schema):
-            self.check(schema, value, path, f"vendor example at {pointer(path) or '/'}")
-            count += 1
-        for name, sub in (schema.get("properties") or {}).items():
-            count += self.vendor_examples(sub, (*path, name))
-        for key in ("items", "additionalProperties"):
-            count += self.vendor_examples(schema.get(key), (*path, "*"))
-        return count
+
+def _subschema(schema: Any, path: tuple[str, ...]) -> Any:
+    """The vendor schema at a payload path ("*" an array's items), or None."""
+    for token in path:
+        if not isinstance(schema, Mapping):
+            return None
+        schema = schema.get("items") if token == "*" else (
+            (schema.get("properties") or {}).get(token, schema.get("additionalProperties")))
+    return schema
 
 
-def _examples_of(schema: Mapping[str, Any]) -> Iterator[Any]:
-    if "example" in schema:
-        yield schema["example"]
-    if isinstance(schema.get("examples"), list):
-        yield from schema["examples"]
+# --- the contract at a place ----------------------------------------------------------------
+
+def contract_place(registry: ContractRegistry, name: str, path: Sequence[str]) -> str | None:
+    """The contract's schema at a payload path inside the schema `name`, as a name the registry
+    compiles (``discount.json#/properties/validOnProductIds``); None where it declares nothing."""
+    references = registry.referencing
+    uri, fragment = registry.uri(name), ""
+    node: Any = registry.schema(name)
+    for token in path:
+        for _ in range(32):
+            if not (isinstance(node, Mapping) and isinstance(node.get("$ref"), str)):
+                break
+            target = urljoin(uri + "#" + fragment, node["$ref"])
+            try:
+                node = references.resolver(base_uri=uri).lookup(node["$ref"]).contents
+            except referencing.exceptions.Unresolvable:
+                return None
+            uri, fragment = urldefrag(target)
+        if not isinstance(node, Mapping):
+            return None
+        step: tuple[str, ...]
+        if token == "*":
+            step = ("items",)
+        elif token in (node.get("properties") or {}):
+            step = ("properties", token)
+        elif isinstance(node.get("additionalProperties"), Mapping):
+            step = ("additionalProperties",)
+        else:
+            return None
+        for part in step:
+            node = node[part]
+        fragment += pointer(step)
+    file = next(n for n in registry.documents if registry.uri(n) == uri)
+    return file + (f"#{fragment}" if fragment else "")
 
 
-def _vendor_payloads(operation: Operation) -> dict[str, Any]:
-    return {"request": operation.request, "response": operation.responses.get("200")}
-
-
-def contradictions(document: OpenAPIDocument, operation_id: str,
-                   examples: Mapping[str, Any]) -> list[Contradiction]:
-    """Every place where the operation's vendor request and 200 schemas contradict the documented
-    `examples` (``{"request": ..., "response": ...}``) or the vendor's own examples."""
-    return _contradictions(document.operation(operation_id), examples)[0]
-
-
-def _contradictions(operation: Operation,
-                    examples: Mapping[str, Any]) -> tuple[list[Contradiction], int]:
-    found: list[Contradiction] = []
-    checked = 0
-    for payload, schema in _vendor_payloads(operation).items():
-        walk = _Walk(payload)
-        if schema is None:
-            continue
-        if payload in examples:
-            walk.check(schema, examples[payload], (), "documented example")
-            checked += 1
-        checked += walk.vendor_examples(schema)
-        found.extend(walk.found.values())
-    return found, checked
-
-
-# --- the lint report ------------------------------------------------------------------------
-
-_BODY = {"request": "request", "response": "response 200"}
-
-
-def _payload_of(source: str | None) -> str | None:
-    return {"request": "request", "response 200": "response"}.get(source or "")
-
-
-def _decision_for(finding: Finding, decisions: Mapping[Key, Decision],
-                  notes: list[Decision]) -> Decision | None:
-    """The recorded decision that explains a divergence: same place, else an enclosing object
-    whose vendor schema declares no properties (its decision covers every field below it)."""
-    payload = _payload_of(finding.source)
-    if payload is None:
+def _contract_findings(registry: ContractRegistry, operation: manifest.Operation,
+                       example: Example) -> list[Finding] | None:
+    """The contract's findings for an example at its place (payload pointers); None where the
+    contract has no schema there."""
+    if example.payload in PARAMETER_PAYLOADS:
+        if len(example.path) != 1 or example.path[0] not in {
+                p.name for p in operation.in_(example.payload)}:
+            return None
+        validator = registry.parameters_validator(operation, example.payload)
+        return [f for f in schema_findings(validator, {example.path[0]: example.value})
+                if f.pointer == example.pointer or f.pointer.startswith(example.pointer + "/")]
+    name = _schema_name(operation, example.payload)
+    if name is None:
         return None
-    same = [d for d in (*decisions.values(), *notes)
-            if (d.payload, d.pointer) == (payload, finding.pointer)]
-    if same:
-        return same[0]
-    enclosing = [d for d in decisions.values()
-                 if d.payload == payload and d.kind == "no-properties"
-                 and finding.pointer.startswith(d.pointer + "/")]
-    return max(enclosing, key=lambda d: len(d.pointer), default=None)
+    place = contract_place(registry, name, example.path)
+    if place is None:
+        return None
+    found = schema_findings(registry.validator(place, strict=True), example.value)
+    return [Finding(example.pointer + f.pointer, f.rule, f.severity, f.message, f.expected,
+                    f.actual) for f in found]
+
+
+def _schema_name(operation: manifest.Operation, payload: str) -> str | None:
+    if payload == "request":
+        return operation.request
+    status = operation.success.status if payload == "response" else int(payload.split("-")[1])
+    response = operation.responses.get(status)
+    return response.schema if response is not None else None
+
+
+# --- the lint report ------------------------------------------------------------------------------
+
+@dataclass
+class OperationLint:
+    """What the lint found for one operation."""
+
+    operation: manifest.Operation
+    contradictions: list[Contradiction]
+    examples: int = 0
+    passing: int = 0
+    covered: int = 0  # fail the contract, every failure covered by a recorded decision
+
+
+def lint_operation(document: OpenAPIDocument, operation: manifest.Operation,
+                   registry: ContractRegistry, decisions: Decisions) -> OperationLint:
+    """The contradictions of one operation, and how its documented examples fare."""
+    found = _Found(operation.id)
+    result = OperationLint(operation, [])
+    for payload in vendor_payloads(document, operation):
+        walk = _Walk(found, payload.label)
+        for example in payload.examples:
+            walk.check(_subschema(payload.vendor, example.path), example.value, example.path,
+                       example.origin)
+            failures = _contract_findings(registry, operation, example)
+            result.examples += 1
+            if failures is None:
+                documented = (payload.label in PARAMETER_PAYLOADS
+                              or _schema_name(operation, payload.label) is not None)
+                found.add(payload.label, generalised(example.pointer), "undeclared-property",
+                          example.origin, _show(example.value),
+                          contract="not declared" if documented else "no body of this status")
+                continue
+            covered = True
+            for failure in failures:
+                at, kind = generalised(failure.pointer), _KIND_OF_RULE[failure.rule]
+                found.add(payload.label, at, kind, example.origin,
+                          _show(_value_at(example, failure.pointer)),
+                          contract=_contract_says(failure))
+                covered &= decisions.covering(operation, payload.label, at, kind) is not None
+            result.passing += not failures
+            result.covered += bool(failures) and covered
+    result.contradictions = list(found.by_key.values())
+    return result
+
+
+def _contract_says(failure: Finding) -> str:
+    """What the contract says at a place where an example fails it, as the vendor's is said."""
+    expected = failure.expected
+    if failure.rule in ("type-changed", "null-not-allowed"):
+        return "type: " + " or ".join(expected)
+    if failure.rule == "enum-value-unknown":
+        return f"enum: {json.dumps(expected)}"
+    if failure.rule == "format-changed":
+        return f"format: {expected}"
+    return {"missing-required": "required", "property-added": "not declared"}.get(
+        failure.rule, failure.message.rstrip("."))
+
+
+def _value_at(example: Example, at: str) -> Any:
+    value = example.value
+    for token in at[len(example.pointer):].split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, list) and token.isdigit() and int(token) < len(value):
+            value = value[int(token)]
+        elif isinstance(value, dict) and token in value:
+            value = value[token]
+        else:
+            return "absent"
+    return value
+
+
+def contract_bodies(registry: ContractRegistry, operation: manifest.Operation) -> Operation:
+    """The operation's bodies as the contract describes them, resolved, for the diff.
+
+    Kept narrow on purpose: where the diff learns every operation of the manifest, this is
+    re-pointed at its own reading of a contract.
+    """
+    references = registry.referencing
+
+    def lookup(ref: str, base: str) -> tuple[Any, str]:
+        resolved = references.resolver(base_uri=base).lookup(ref)
+        return resolved.contents, urljoin(base, ref)
+
+    def body(name: str) -> Schema:
+        return inline(registry.schema(name), registry.uri(name), lookup)
+
+    responses = {str(status): body(response.schema)
+                 for status, response in operation.responses.items()}
+    request = body(operation.request) if operation.request else None
+    return Operation(operation.id, "the pinned contract", request, responses)
+
+
+def lint(document: OpenAPIDocument, operations: Sequence[manifest.Operation],
+         registry: ContractRegistry, decisions: Decisions) -> Report:
+    """Contradictions (breaking when no decision covers them) and divergences from the contract
+    for each of `operations`, with a note per operation on its documented examples."""
+    report = Report()
+    matched: set[tuple[str, str, str]] = set()
+    for operation in operations:
+        result = lint_operation(document, operation, registry, decisions)
+        report.checked += result.examples
+        recorded = 0
+        for item in result.contradictions:
+            decision = decisions.covering(operation, item.payload, item.pointer, item.kind)
+            if decision is not None:
+                matched.add(decision.key)
+                recorded += 1
+            report.findings.append(_contradiction_finding(item, decision))
+        divergences = _divergences(document, operation, registry, decisions)
+        report.findings.extend(divergences)
+        failing = result.examples - result.passing - result.covered
+        report.notes.append(
+            f"{operation.id}: of {plural(result.examples, 'documented example')} in "
+            f"{document.path.name}, {result.passing} pass the contract, {result.covered} fail it "
+            f"where a recorded decision covers each failure, {failing} fail it uncovered; "
+            f"{plural(len(result.contradictions), 'contradiction')}, {recorded} with a recorded "
+            f"decision; {plural(len(divergences), 'difference')} from the pinned contract.")
+    linted = {operation.id for operation in operations}
+    for decision in decisions.decisions:
+        # Judged where every operation it speaks of was linted: an estimate's decision may
+        # match in the conversion's body and not in list-estimates'.
+        spoken_of = {op.id for op in registry.manifest if decision.places(op)}
+        if decision.key not in matched and spoken_of and spoken_of <= linted:
+            report.notes.append(f"The recorded decision for {decision.pointer or '/'} "
+                                f"({decision.kind}) of {decision.scope} matches no contradiction "
+                                f"in {document.path.name}.")
+    return report
+
+
+def _divergences(document: OpenAPIDocument, operation: manifest.Operation,
+                 registry: ContractRegistry, decisions: Decisions) -> list[Finding]:
+    """How the vendor's schemas of `operation` differ from the contract's (the diff), each with
+    the decision or note recorded there: for the reader, never failing."""
+    vendor = document.operation(str(selector(document, operation)))
+    found = []
+    for finding in diff_operations(contract_bodies(registry, operation), vendor).findings:
+        payload = _payload_of(operation, finding.source)
+        explained = decisions.explaining(operation, payload, finding.pointer) if payload else None
+        found.append(Finding(
+            finding.pointer, "vendor-divergence", severity("vendor-divergence"),
+            f"From the pinned contract to the vendor file: {finding.message.rstrip('.')} "
+            f"({finding.rule}){_recorded(explained)}.",
+            expected=finding.expected, actual=finding.actual, operation=operation.id,
+            source=f"{operation.id}: vendor vs pinned contract: {finding.source}"))
+    return found
+
+
+def _contradiction_finding(item: Contradiction, decision: Decision | None) -> Finding:
+    rule = "vendor-contradiction" if decision else "vendor-contradiction-unrecorded"
+    shown_by = " and ".join(f"the {origin}".replace("vendor example", "vendor's example")
+                            for origin in item.origins)
+    verb = "show" if len(item.origins) > 1 else "shows"
+    said = [f"the vendor says {item.vendor}" if item.vendor else "the vendor's schema accepts it",
+            f"the contract says {item.contract}" if item.contract else "the contract accepts it"]
+    tail = _recorded(decision) or "; no recorded decision covers it"
+    return Finding(
+        item.pointer, rule, severity(rule),
+        f"{_KIND_TEXT[item.kind].capitalize()} at {pointer_text(item.pointer)}: {shown_by} "
+        f"{verb} {item.example}, where {' and '.join(said)}{tail}.",
+        expected=item.vendor or item.contract, actual=item.example, operation=item.operation,
+        source=f"{item.operation}: vendor examples: {item.payload}")
+
+
+def _payload_of(operation: manifest.Operation, source: str | None) -> str | None:
+    """The payload label of a diff finding's source ("request", "response 200")."""
+    if source == "request":
+        return "request"
+    words = (source or "").split()
+    if len(words) == 2 and words[0] == "response" and words[1].isdigit():
+        return payload_label(operation, words[1])
+    return None
 
 
 def _recorded(decision: Decision | None) -> str:
@@ -296,47 +454,6 @@ def _recorded(decision: Decision | None) -> str:
     return f"; {label}: the contract says {contract}, because {_lower_first(why)}"
 
 
-def lint(document: OpenAPIDocument, operation_id: str, examples: Mapping[str, Any],
-         contract: Operation, decisions: Mapping[Key, Decision],
-         notes: list[Decision] | None = None) -> Report:
-    """Contradictions (breaking when no decision records them) and divergences from `contract`."""
-    notes = notes or []
-    operation = document.operation(operation_id)
-    found, checked = _contradictions(operation, examples)
-    report = Report(checked=checked)
-    for item in found:
-        decision = decisions.get(item.key)
-        rule = "vendor-contradiction" if decision else "vendor-contradiction-unrecorded"
-        shown_by = " and ".join(f"the {origin}".replace("vendor example", "vendor's example")
-                                for origin in item.origins)
-        verb = "show" if len(item.origins) > 1 else "shows"
-        tail = _recorded(decision) or "; no recorded decision covers it"
-        report.findings.append(Finding(
-            item.pointer, rule, severity(rule),
-            f"{_KIND_TEXT[item.kind].capitalize()} at {pointer_text(item.pointer)}: "
-            f"{shown_by} {verb} {item.example} where the vendor says {item.vendor}{tail}.",
-            expected=item.vendor, actual=item.example,
-            source=f"vendor vs examples: {_BODY[item.payload]}"))
-    for finding in diff_operations(contract, operation).findings:
-        decision = _decision_for(finding, decisions, notes)
-        report.findings.append(Finding(
-            finding.pointer, "vendor-divergence", severity("vendor-divergence"),
-            f"From the pinned contract to the vendor file: {finding.message.rstrip('.')} "
-            f"({finding.rule}){_recorded(decision)}.",
-            expected=finding.expected, actual=finding.actual,
-            source=f"vendor vs pinned contract: {finding.source}"))
-    keys = {item.key for item in found}
-    recorded = sum(1 for item in found if item.key in decisions)
-    report.notes.append(
-        f"{len(found)} contradictions between {document.path.name} and the examples for "
-        f"{operation_id}, {recorded} with a recorded decision; "
-        f"{len(report.findings) - len(found)} differences from the pinned contract.")
-    for key in sorted(set(decisions) - keys):
-        report.notes.append(f"The recorded decision for {key} matches no contradiction in "
-                            f"{document.path.name}.")
-    return report
-
-
 def pointer_text(value: str) -> str:
     return value or "the top level"
 
@@ -345,3 +462,17 @@ def _lower_first(text: str) -> str:
     # "The field ..." reads on after a comma; "InvoiceItemDto ..." and "/invoice ..." stay as is.
     first_word = text.split(" ", 1)[0]
     return text[:1].lower() + text[1:] if first_word[1:].islower() else text
+
+
+def lint_targets(document: OpenAPIDocument, operations: manifest.Manifest, chosen: str | None
+                 ) -> tuple[list[manifest.Operation], list[manifest.Operation]]:
+    """The operations to lint (`chosen`, else every one of the manifest) and those of the
+    manifest the vendor file does not describe. A chosen one it lacks is a UsageError."""
+    if chosen is not None:
+        operation = operations.get(chosen)
+        if selector(document, operation) is None:
+            raise UsageError(f"The vendor file {document.path} has no operation {operation.id} "
+                             f"({operation.label}).")
+        return [operation], []
+    present = [op for op in operations if selector(document, op) is not None]
+    return present, [op for op in operations if selector(document, op) is None]

@@ -24,12 +24,19 @@ DESCRIPTION = ("Contract tests and schema checks for HighLevel's estimate-to-inv
 # add_arguments and execute) and its one-line help. A module is imported only for the command that
 # runs: `check` does not load the mock server, nor `run` the payload readers.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("run", "Run the contract suite against the embedded mock (default) or --base-url; "
-                   "exit 0 when the contract holds, 1 when it is broken, 2 on a usage error."),
+    "run": ("run_suite", "Run the contract suite against the embedded mock (default) or "
+                         "--base-url; exit 0 when the contract holds, 1 when it is broken, 2 on a "
+                         "usage error."),
+    "cleanup": ("cleanup", "Undo what a live run left on its target (its REPORT_DIR's "
+                           "created.json): delete or void, idempotent."),
     "mock": ("mock", "Serve a faithful mock of the API on loopback, optionally drifted or "
                      "faulty, until interrupted."),
+    "proxy": ("proxy", "Forward your own application's traffic to the API unchanged and judge "
+                       "each exchange against the contract, live, until stopped."),
     "check": ("check", "Check captured payloads (JSON, NDJSON, HAR files, directories, or - for "
                        "standard input) against the contract."),
+    "baseline": ("baseline", "Write a baseline from drift reports: the findings it lists are "
+                             "then acknowledged by run --baseline and check --baseline."),
     "diff": ("diff", "Compare two contracts (a schemas directory, 'pinned' or an OpenAPI file) "
                      "for one operation: every change with its pointer, rule and severity."),
     "openapi": ("openapi", "Print an OpenAPI 3.1 document for this operation, assembled from the "

@@ -31,6 +31,7 @@ from typing import TextIO
 import orjson
 
 from ghl_contract import readers, reporters
+from ghl_contract.baseline import from_options
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Report
 from ghl_contract.invariants import payload_checks
@@ -49,6 +50,8 @@ from ghl_contract.settings import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_LINE_BYTES,
 PARALLEL_MIN_BYTES = 16 << 20
 _CHUNK_BYTES = 1 << 20  # input handed to a worker at a time (about 300 documented payloads)
 _IN_FLIGHT_PER_JOB = 2  # chunks queued per worker: enough to keep it busy, memory stays flat
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="+", metavar="PATH",
@@ -72,6 +75,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="text for people (default), json for machines, markdown for CI.")
     parser.add_argument("--strict", action="store_true",
                         help="Exit 1 on any finding, non-breaking ones (added fields) too.")
+    parser.add_argument("--baseline", metavar="FILE", default=None,
+                        help="A baseline file (ghl-contract baseline): the findings it lists are "
+                             "shown as acknowledged and never fail.")
+    parser.add_argument("--strict-baseline", action="store_true",
+                        help="Exit 1 too when an entry of --baseline matches no finding.")
     parser.add_argument(
         "--jobs", type=int, metavar="N", default=None,
         help="Processes that check the input (default: one per core, at most 8, past "
@@ -505,6 +513,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     kind, status = payload_kind(args.kind, args.status, operation)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs} must be 1 or more.")
+    baseline = from_options(args.baseline, args.strict_baseline)  # a bad file: before any work
     limits = Limits(MAX_LINE_BYTES.value(args.max_line_bytes),
                     MAX_DOCUMENT_BYTES.value(args.max_document_bytes),
                     MAX_VALUES.value(args.max_values))
@@ -512,6 +521,8 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     sources = readers.resolve(args.paths)
     report = check_sources(sources, kind=kind, status=status, operation=operation,
                            jobs=args.jobs, limits=limits)
+    if baseline is not None:
+        baseline.apply(report)
     if not report.checked and not report.problems:
         shown = " ".join(readers.shown_name(path) for path in args.paths)
         report.problems.append(f"Nothing was checked: {shown} held no payload.")
@@ -520,4 +531,4 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         # the report went to a file or a pipe: say on the terminal why the exit code is 2
         for problem in report.problems:
             print(f"error: {problem}", file=stderr)
-    return report.exit_code(strict=args.strict)
+    return report.exit_code(strict=args.strict, strict_baseline=args.strict_baseline)

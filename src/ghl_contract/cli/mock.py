@@ -1,13 +1,15 @@
-"""`ghl-contract mock`: serve the mock of the endpoint on loopback until interrupted.
+"""`ghl-contract mock`: serve the mock of the manifest's operations on loopback until interrupted.
 
-It prints its URL first, then the tokens, locations and estimates it accepts, so that a curl or
-`ghl-contract run --base-url` can be pointed at it. The tokens are the seed's own, made up for
-the mock: they open nothing else. Ctrl-C (or SIGTERM) stops it cleanly with exit code 0.
+It prints its URL first, then every route it serves, the tokens, locations and estimates it
+accepts, so that a curl or `ghl-contract run --base-url` can be pointed at it. The tokens are the
+seed's own, made up for the mock: they open nothing else. Ctrl-C (or SIGTERM) stops it cleanly
+with exit code 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import threading
 from collections.abc import Iterator
@@ -17,11 +19,11 @@ from types import FrameType
 from typing import TextIO
 
 from ghl_contract.errors import UsageError
-from ghl_contract.mock.app import STORE_ROUTE, MockApp
+from ghl_contract.mock.app import ESTIMATES_ROUTE, STORE_ROUTE, MockApp
+from ghl_contract.mock.behaviour import BEHAVIOURS
 from ghl_contract.mock.profiles import DRIFT_PROFILES, FAULT_PROFILES
 from ghl_contract.mock.seed import Seed, load_seed
 from ghl_contract.mock.server import serve
-from ghl_contract.registry import pinned
 from ghl_contract.settings import parse_rate
 
 
@@ -33,11 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=Path, metavar="FILE",
                         help="Seed JSON: locations, tokens and estimates (default: the packaged "
                              "one, with the documented estimate).")
+    parser.add_argument("--profile", default="documented", metavar="NAME",
+                        help="Answer as HighLevel documents (documented, the default) or as the "
+                             "live API was seen to (observed); --drift and --fault apply on top.")
     parser.add_argument("--drift", metavar="NAME",
-                        help="Change every response of one status this way (see "
+                        help="Change every answer of one operation and status this way (see "
                              "--list-profiles).")
     parser.add_argument("--fault", metavar="NAME",
-                        help="Break every answer of the endpoint this way (see --list-profiles).")
+                        help="Break every answer of the API this way (see --list-profiles).")
     parser.add_argument("--fault-delay", type=float, default=15.0, metavar="SECONDS",
                         help="How long the slow fault waits before answering (default 15).")
     parser.add_argument("--rate-limit", default="100/10s", metavar="N/PERIOD",
@@ -47,13 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def profiles_text() -> str:
-    """The drift and fault profiles, one a line, as `--list-profiles` prints them."""
-    width = max(len(name) for name in (*DRIFT_PROFILES, *FAULT_PROFILES))
-    lines = ["Drift profiles (--drift NAME): the suite must report RULE at POINTER."]
+    """The behaviour, drift and fault profiles, one a line, as `--list-profiles` prints them."""
+    width = max(len(name) for name in (*BEHAVIOURS, *DRIFT_PROFILES, *FAULT_PROFILES))
+    lines = ["Behaviour profiles (--profile NAME; a drift or fault applies on top of either)."]
+    for behaviour in BEHAVIOURS.values():
+        lines.append(f"  {behaviour.name:<{width}}  {behaviour.description}")
+    lines.append("Drift profiles (--drift NAME): the suite must report RULE at POINTER.")
     for drift in DRIFT_PROFILES.values():
         where = drift.pointer or "(whole answer)"
         lines.append(f"  {drift.name:<{width}}  {drift.rule} at {where} "
-                     f"({drift.status} responses): {drift.description}")
+                     f"({drift.operation} {drift.status} answers): {drift.description}")
     lines.append("Fault profiles (--fault NAME): the suite must report RULE.")
     for fault in FAULT_PROFILES.values():
         lines.append(f"  {fault.name:<{width}}  {fault.rule}: {fault.description}")
@@ -63,12 +71,14 @@ def profiles_text() -> str:
 def banner(url: str, app: MockApp, rate: str) -> str:
     """What the running mock tells its user: the URL first, then what it accepts."""
     seed: Seed = app.seed
+    width = max(len(op.path) for op in app.served)
     lines = [
         f"ghl-contract mock listening on {url}",
-        *(f"  {op.method} {url}{op.path}" for op in pinned().manifest if op.primary),
+        *(f"  {op.method:<6} {url}{op.path:<{width}}  {op.id} ({op.success.status})"
+          for op in app.served),
         f"  headers: Authorization: Bearer <token>, Version: {' or '.join(app.versions)}",
-        f"  created invoices: GET {url}{STORE_ROUTE}",
-        f"  drift: {app.drift.name if app.drift else 'none'}; "
+        f"  the mock's state: GET {url}{STORE_ROUTE}, GET {url}{ESTIMATES_ROUTE}",
+        f"  profile: {app.behaviour.name}; drift: {app.drift.name if app.drift else 'none'}; "
         f"fault: {app.fault.name if app.fault else 'none'}; rate limit: {rate} per location",
         f"  seed: {seed.source or 'packaged default'}",
     ]
@@ -106,11 +116,14 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.fault_delay < 0:
         raise UsageError(f"--fault-delay {args.fault_delay} must not be negative.")
     rate = parse_rate(args.rate_limit)
-    app = MockApp(load_seed(args.seed), drift=args.drift, fault=args.fault, rate_limit=rate,
-                  fault_delay=args.fault_delay)
+    app = MockApp(load_seed(args.seed), profile=args.profile, drift=args.drift, fault=args.fault,
+                  rate_limit=rate, fault_delay=args.fault_delay)
     with _sigterm_interrupts(), serve(app, args.host, args.port) as running:
         stdout.write(banner(running.url, app, args.rate_limit))
         stdout.flush()
+        # What is loaded by now (schemas, validators, the seed, the server) lives as long as the
+        # mock: frozen, a full collection under load no longer walks it.
+        gc.freeze()
         try:
             while running.thread.is_alive():
                 running.thread.join(0.5)

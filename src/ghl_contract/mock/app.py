@@ -1,10 +1,13 @@
-"""The mock of HighLevel's primary operation (the manifest's): a plain ASGI app over a Store.
+"""The mock of HighLevel's operations: a plain ASGI app that routes by the manifest to one
+handler per operation, over one Store.
 
-The checks run in a fixed order: rate limit (429), route (404), token (401), Version header
-(400), body (400, then 422 against schemas/request.json), estimate (404), location (403); see
-BEHAVIOUR.md. Request rules are never written here: headers and body are validated against the
-contract's own schemas (headers.json, request.json) and the 422 messages are that validation's
-findings, one per problem, each naming its field.
+The checks run in a fixed order for every operation: rate limit (429), route (404), token (401),
+Version header (400), body as it travelled (400, 413), path and query parameters (422), body
+against the operation's request schema (422), then the handler's own: unknown id (404), another
+location (403), a state that forbids it (400); see BEHAVIOUR.md. Request rules are never written
+here: headers, parameters and bodies are validated against the contract's own schemas
+(headers.json, the manifest's parameters, each operation's request schema) and the 422 messages
+are that validation's, one per problem, each naming its field (validation.py).
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 import jsonschema_rs
 import orjson
 
 from ghl_contract.errors import UsageError
+from ghl_contract.mock.behaviour import BEHAVIOURS, Behaviour
+from ghl_contract.mock.handlers import HANDLERS, Call, Handler
+from ghl_contract.mock.patch import Edit, Unreachable, apply
 from ghl_contract.mock.profiles import (
     DRIFT_PROFILES,
     FAULT_PROFILES,
@@ -28,16 +35,19 @@ from ghl_contract.mock.profiles import (
 )
 from ghl_contract.mock.ratelimit import RateLimiter, Verdict
 from ghl_contract.mock.seed import Seed, load_seed
-from ghl_contract.mock.store import Store
+from ghl_contract.mock.store import Access, Refused, Store
+from ghl_contract.mock.validation import RequestRules
+from ghl_contract.operations import Operation
 from ghl_contract.registry import pinned
-from ghl_contract.schema_findings import schema_findings
 
 Scope = Mapping[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+# The mock's own routes, outside the API: its state, for a test that runs it as another process.
 STORE_ROUTE = "/__mock__/invoices"
+ESTIMATES_ROUTE = "/__mock__/estimates"
 MAX_BODY = 100 * 1024  # the JSON body limit of express, which HighLevel's NestJS services run on
 
 JSON = b"application/json; charset=utf-8"
@@ -48,14 +58,13 @@ HTML_PAGE = (
 )
 
 
-UNAUTHORIZED = {"statusCode": 401, "message": "Invalid token: access token is invalid",
-                "error": "Unauthorized"}
-FORBIDDEN = {"statusCode": 403, "message": "The token does not have access to this location."}
-TOO_MANY = {"statusCode": 429, "message": "Too many requests"}
-TOO_LARGE = {"statusCode": 413, "message": "request entity too large", "error": "Payload Too Large"}
-SERVER_ERROR = {"statusCode": 500, "message": "Internal server error"}
+# Refusals of any operation: (status, message, the status's name NestJS adds).
+UNAUTHORIZED = (401, "Invalid token: access token is invalid", "Unauthorized")
+TOO_MANY = (429, "Too many requests", None)
+TOO_LARGE = (413, "request entity too large", "Payload Too Large")
+SERVER_ERROR = (500, "Internal server error", None)
 
-P = TypeVar("P", DriftProfile, FaultProfile)
+P = TypeVar("P", DriftProfile, FaultProfile, Behaviour)
 
 
 @dataclass
@@ -70,6 +79,10 @@ class Answer:
 
 def _json(status: int, payload: Any) -> Answer:
     return Answer(status, orjson.dumps(payload))
+
+
+def _refusal(refused: Refused) -> Answer:
+    return _json(refused.status, refused.body())
 
 
 def _profile(table: Mapping[str, P], name: str | None, kind: str) -> P | None:
@@ -91,6 +104,17 @@ def _headers(scope: Scope, names: Mapping[bytes, str]) -> dict[str, str]:
         if name is not None and name not in found:
             found[name] = raw_value.decode("latin-1")
     return found
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation the mock serves: its handler, what it accepts, how the profile edits its
+    success answers."""
+
+    operation: Operation
+    handler: Handler
+    rules: RequestRules
+    edits: tuple[Edit, ...]  # the behaviour profile's edits of its success answers
 
 
 def _header_field(error: jsonschema_rs.ValidationError) -> str:
@@ -144,18 +168,22 @@ async def _send(send: Send, answer: Answer, *, announce: int | None = None,
 
 
 class MockApp:
-    """HighLevel's primary operation (converting an estimate), faithful to its documentation.
+    """HighLevel's operations of the manifest, faithful to its documentation (or, with
+    `profile="observed"`, to what the live API was seen to do).
 
-    `drift` names a DriftProfile applied to every response of its status; `fault` names a
-    FaultProfile applied to every request to the endpoint; `rate_limit` is (requests, seconds)
-    per location. `store` holds the state; `seed` is what it started from.
+    `drift` names a DriftProfile applied to the answers of its operation and status; `fault` names
+    a FaultProfile applied to every request to the API; `rate_limit` is (requests, seconds) per
+    location. `store` holds the state; `seed` is what it started from.
     """
 
-    def __init__(self, seed: Seed | None = None, *, drift: str | None = None,
-                 fault: str | None = None, rate_limit: tuple[int, float] = (100, 10.0),
-                 fault_delay: float = 15.0) -> None:
+    def __init__(self, seed: Seed | None = None, *, profile: str = "documented",
+                 drift: str | None = None, fault: str | None = None,
+                 rate_limit: tuple[int, float] = (100, 10.0), fault_delay: float = 15.0) -> None:
         self.seed = load_seed() if seed is None else seed
-        self.store = Store(self.seed)
+        behaviour = _profile(BEHAVIOURS, profile, "behaviour")
+        assert behaviour is not None
+        self.behaviour = behaviour
+        self.store = Store(self.seed, behaviour)
         self.drift = _profile(DRIFT_PROFILES, drift, "drift")
         self.drifted = 0  # answers the drift profile changed (none: no request reached it)
         self.fault = _profile(FAULT_PROFILES, fault, "fault")
@@ -164,11 +192,21 @@ class MockApp:
         self._locations = {location.token: location.location_id for location in self.seed.locations}
         contract = pinned()
         self._manifest = contract.manifest
+        self.routes = {
+            op.id: Route(op, HANDLERS[op.id], RequestRules(contract, op, behaviour),
+                         behaviour.answer_edits(op.id, op.success.status))
+            for op in self._manifest if op.id in HANDLERS}
         headers = contract.schema("headers.json")["properties"]
         self.versions: tuple[str, ...] = tuple(headers["Version"]["enum"])
         self._header_names = {name.lower().encode(): name for name in headers}
         self._header_validator = contract.validator("headers.json")
-        self._request_validator = contract.validator("request.json")
+        self._own = {STORE_ROUTE: self.store.invoices_json,
+                     ESTIMATES_ROUTE: self.store.estimates_json}
+
+    @property
+    def served(self) -> list[Operation]:
+        """The operations the mock serves, in the manifest's order."""
+        return [route.operation for route in self.routes.values()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -177,8 +215,9 @@ class MockApp:
         if scope["type"] != "http":
             return  # no websockets here: the server closes the connection
         method, path = scope["method"], scope["path"]
-        if method == "GET" and path == STORE_ROUTE:
-            await _send(send, Answer(200, self.store.invoices_json()))
+        own = self._own.get(path) if method == "GET" else None
+        if own is not None:
+            await _send(send, Answer(200, own()))
             return
         headers = _headers(scope, self._header_names)
         token = self._token(headers)
@@ -188,11 +227,12 @@ class MockApp:
         key = f"location:{location}" if location else f"token:{token}" if token else "anonymous"
         verdict = self.limiter.hit(key)
         match = self._manifest.match(method, path, based=False)
-        if match is None or not match[0].primary:
+        route = self.routes.get(match[0].id) if match is not None else None
+        if match is None or route is None:
             # NestJS's answer to a route it does not have.
             answer = _json(404, {"statusCode": 404, "message": f"Cannot {method} {path}",
                                  "error": "Not Found"})
-            await self._finish(send, answer, verdict, fault=None)
+            await self._finish(send, answer, verdict, fault=None, route=None)
             return
         body = await _read_body(receive)
         fault = self.fault
@@ -201,65 +241,97 @@ class MockApp:
             return
         if fault is not None and not fault.processes:
             answer = (Answer(200, HTML_PAGE, b"text/html; charset=utf-8")
-                      if fault.name == "html" else _json(500, SERVER_ERROR))
+                      if fault.name == "html" else _refusal(Refused(*SERVER_ERROR)))
         elif not verdict.allowed:
-            answer = _json(429, TOO_MANY)
+            answer = _refusal(Refused(*TOO_MANY))
         else:
-            operation, parameters = match
-            answer = self._convert(parameters[operation.path_names[0]], headers, location, body)
-        await self._finish(send, answer, verdict, fault=fault)
+            query = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace"),
+                                   keep_blank_values=True))
+            answer = self._answer(route, match[1], query, headers, location, body)
+        await self._finish(send, answer, verdict, fault=fault, route=route)
 
     def _token(self, headers: Mapping[str, str]) -> str | None:
         scheme, _, token = headers.get("Authorization", "").partition(" ")
         return token if scheme == "Bearer" and token else None
 
-    def _convert(self, estimate_id: str, headers: Mapping[str, str], location: str | None,
-                 body: bytes | None) -> Answer:
-        """The endpoint's answer when nothing is broken on purpose."""
+    def _answer(self, route: Route, path: dict[str, str], query: dict[str, str],
+                headers: Mapping[str, str], location: str | None, body: bytes | None) -> Answer:
+        """The operation's answer when nothing is broken on purpose."""
+        try:
+            call = self._checked(route, path, query, headers, location, body)
+            return Answer(route.operation.success.status, route.handler(self.store, call))
+        except Refused as refused:
+            return _refusal(refused)
+
+    def _checked(self, route: Route, path: dict[str, str], query: dict[str, str],
+                 headers: Mapping[str, str], location: str | None, body: bytes | None) -> Call:
+        """The call its handler gets, once every check has passed; Refused at the first that
+        fails."""
+        operation = route.operation
         problems = {_header_field(error) for error in self._header_validator.iter_errors(headers)}
         if "Authorization" in problems or location is None:
-            return _json(401, UNAUTHORIZED)
+            raise Refused(*UNAUTHORIZED)
         if "Version" in problems:
             version = headers.get("Version")
             said = "is missing" if version is None else f"{version!r} is not supported"
-            message = f"The Version header {said}; send one of {', '.join(self.versions)}."
-            return _json(400, {"statusCode": 400, "message": message})
-        if "Content-Type" in problems:
-            return _json(400, {"statusCode": 400,
-                               "message": "The Content-Type header must be application/json."})
+            raise Refused(400, f"The Version header {said}; send one of "
+                               f"{', '.join(self.versions)}.")
+        sent: Any = query
+        if operation.request is not None:
+            sent = self._body(body, "Content-Type" in problems)
+        messages = (route.rules.parameter_problems("path", path)
+                    or route.rules.parameter_problems("query", query)
+                    or (route.rules.body_problems(sent) if operation.request is not None else []))
+        if messages:
+            raise Refused(422, messages, "Unprocessable Entity")
+        database = route.rules.database_problem(sent) if operation.request is not None else None
+        if database is not None:
+            raise Refused(500, database)
+        target = path[operation.path_names[0]] if operation.path_names else ""
+        return Call(operation, target, sent, Access(location, sent.get("altId")),
+                    datetime.now(UTC))
+
+    def _body(self, body: bytes | None, wrong_type: bool) -> Any:
+        """The request body as JSON; Refused as it travelled (400, 413)."""
+        if wrong_type:
+            raise Refused(400, "The Content-Type header must be application/json.")
         if body is None:
-            return _json(413, TOO_LARGE)
+            raise Refused(*TOO_LARGE)
         if not body.strip():
-            return _json(400, {"statusCode": 400, "message": "The request body is empty."})
+            if self.behaviour.empty_body_is_object:
+                return {}  # NestJS's body parser: no body is an empty object
+            raise Refused(400, "The request body is empty.")
         try:
-            request = orjson.loads(body)
+            return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            return _json(400, {"statusCode": 400,
-                               "message": f"The request body is not valid JSON: {exc}."})
-        problems_found = schema_findings(self._request_validator, request)
-        if problems_found:
-            return _json(422, {"statusCode": 422,
-                               "message": [finding.message for finding in problems_found],
-                               "error": "Unprocessable Entity"})
-        owner = self.store.owner(estimate_id)
-        if owner is None:
-            return _json(404, {"statusCode": 404,
-                               "message": f"No estimate found with id {estimate_id}."})
-        if request["altId"] != location or owner != location:
-            return _json(403, FORBIDDEN)
-        return Answer(200, self.store.convert(estimate_id, request, datetime.now(UTC)))
+            raise Refused(400, f"The request body is not valid JSON: {exc}.") from None
+
+    def _edited(self, answer: Answer, route: Route,
+                rate_headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """Make the behaviour profile's and the drift profile's edits of a JSON answer; the
+        rate-limit headers it then carries."""
+        if answer.content_type != JSON:
+            return rate_headers  # a fault's page: nothing of the API's to edit
+        if route.edits and answer.status == route.operation.success.status:
+            answer.body = orjson.dumps(apply(orjson.loads(answer.body), route.edits))
+        drift = self.drift
+        if drift is None or not drift.changes(route.operation.id, answer.status):
+            return rate_headers
+        changed = bool(drift.drop_headers)
+        if drift.patch:
+            try:
+                answer.body = orjson.dumps(drift.change(orjson.loads(answer.body)))
+                changed = True
+            except Unreachable:
+                pass  # the profile's answer lacks what the drift changes: left as it is
+        self.drifted += changed
+        return [header for header in rate_headers if not drift.drops(header[0])]
 
     async def _finish(self, send: Send, answer: Answer, verdict: Verdict,
-                      fault: FaultProfile | None) -> None:
-        drift = self.drift
-        if drift is not None and answer.status != drift.status:
-            drift = None  # a drift changes the responses of its status only
-        if drift is not None:
-            self.drifted += 1
-        if drift is not None and drift.change is not None:
-            answer.body = orjson.dumps(drift.apply(orjson.loads(answer.body)))
-        if drift is None or not drift.drops_rate_limit_headers:
-            answer.headers.extend(verdict.headers())
+                      fault: FaultProfile | None, route: Route | None) -> None:
+        rate_headers = verdict.headers()
+        answer.headers.extend(rate_headers if route is None else
+                              self._edited(answer, route, rate_headers))
         if fault is None or fault.name in ("slow", "server-error", "html"):
             await _send(send, answer)
         elif fault.name == "reset":

@@ -1,53 +1,103 @@
 """Named, reproducible ways for the mock to break the contract: body drifts and answer faults.
 
-A drift profile changes one place of a response (its body, or for one profile its rate-limit
-headers); each names the rule the contract suite must report and the JSON pointer where it must
-report it ("" for the whole answer). A fault profile breaks the answer itself (its
-timing, status, framing or content type); the app carries those out (see `app.py`).
+The profiles are data (profiles.json beside this module, its shape in profiles.schema.json). A
+drift changes the answers of one operation and status: edits at JSON pointers (patch.py), some of
+them through a named transform of this module (TRANSFORMS), or headers left out; each names the
+rule the contract suite must report and the JSON pointer where it must report it ("" for the whole
+answer). A fault profile breaks the answer itself (its timing, status, framing or content type);
+the app carries those out (see `app.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-import orjson
+import jsonschema_rs
 
+from ghl_contract.mock.derive import json_number
+from ghl_contract.mock.patch import Edit, Transform, Unreachable, apply, check
 from ghl_contract.money import invoice_total
+from ghl_contract.registry import pinned
 from ghl_contract.rules import RULES
 
-Body = Any
+_HERE = Path(__file__).resolve().parent
+PROFILES = _HERE / "profiles.json"
+PROFILES_SCHEMA = _HERE / "profiles.schema.json"
 
 
-def _copy(body: Body) -> Any:
-    # A drift is pure: it works on its own copy and never touches the caller's body.
-    return orjson.loads(orjson.dumps(body))
+def _other_id(value: Any, _: Any) -> str:
+    # Another id of the same shape: the last character changed.
+    text = str(value)
+    return text[:-1] + ("0" if text[-1:] != "0" else "1")
 
 
-def _number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
+def _without_last_item(invoice: Any, _: Any) -> Any:
+    # The total and amountDue follow the remaining items, so only the items' invariant breaks.
+    items = invoice["invoiceItems"]
+    if items:
+        items.pop()
+        total = json_number(invoice_total(items, invoice.get("discount")))
+        invoice["total"] = invoice["amountDue"] = total
+    return invoice
+
+
+def _joined(message: Any, _: Any) -> str:
+    return "; ".join(message) if isinstance(message, list) else str(message)
+
+
+# What a drift's `transform` edits can do to the value at their path: (old value, argument) -> new.
+TRANSFORMS: dict[str, Transform] = {
+    "string": lambda value, _: str(value),
+    "plus": lambda value, by: json_number(Decimal(str(value)) + Decimal(str(by))),
+    "date-time": lambda value, _: f"{value}T00:00:00.000Z",
+    "other-id": _other_id,
+    "other-currency": lambda value, _: "EUR" if value != "EUR" else "USD",
+    "keyed-by-position": lambda items, _: {str(i): item for i, item in enumerate(items)},
+    "without-last-item": _without_last_item,
+    "joined": _joined,
+    "ids": lambda objects, _: [item.get("_id") if isinstance(item, dict) else item
+                               for item in objects],
+}
 
 
 @dataclass(frozen=True)
 class DriftProfile:
-    """A deterministic change to the responses of one status, and where the suite must see it."""
+    """A deterministic change to the answers of one operation and status, and where the suite
+    must see it."""
 
     name: str
     description: str
+    operation: str  # the manifest's operation id
+    status: int  # which of its answers it changes
     rule: str  # a code of ghl_contract.rules
     pointer: str  # where in the body the finding must be reported ("": the whole answer)
-    change: Callable[[Any], None] | None  # edits a private copy of the body in place
-    status: int = 200  # which responses it changes
-    drops_rate_limit_headers: bool = False  # the responses it changes lack X-RateLimit-*
+    patch: tuple[Edit, ...]  # the edits of the body (none: the body is left as it is)
+    drop_headers: tuple[str, ...] = ()  # prefixes of the (lower case) headers it leaves out
 
-    def apply(self, body: Body) -> Body:
-        """The drifted copy of `body`; `body` itself is left as it was."""
-        drifted = _copy(body)
-        if self.change is not None:
-            self.change(drifted)
-        return drifted
+    def changes(self, operation: str, status: int) -> bool:
+        """Whether an answer of `operation` with `status` is one this drift changes."""
+        return operation == self.operation and status == self.status
+
+    def change(self, body: Any) -> Any:
+        """The drifted copy of `body`; Unreachable when `body` lacks a place the patch edits
+        (another profile's answer). `body` itself is left as it was."""
+        return apply(body, self.patch, TRANSFORMS)
+
+    def apply(self, body: Any) -> Any:
+        """The drifted copy of `body`, or an equal copy when the patch does not reach it."""
+        try:
+            return self.change(body)
+        except Unreachable:
+            return apply(body, ())
+
+    def drops(self, header: bytes) -> bool:
+        return header.lower().decode("latin-1").startswith(self.drop_headers) \
+            if self.drop_headers else False
 
 
 @dataclass(frozen=True)
@@ -60,139 +110,48 @@ class FaultProfile:
     processes: bool  # whether the request is still carried out (an invoice may be created)
 
 
-def _set(path: str, value: Callable[[Any], Any]) -> Callable[[Any], None]:
-    parent, _, key = path.rpartition("/")
-
-    def change(body: Any) -> None:
-        target = body
-        for part in parent.split("/")[1:]:
-            target = target[part]
-        target[key] = value(target.get(key))
-
-    return change
-
-
-def _remove(path: str) -> Callable[[Any], None]:
-    parent, _, key = path.rpartition("/")
-
-    def change(body: Any) -> None:
-        target = body
-        for part in parent.split("/")[1:]:
-            target = target[part]
-        target.pop(key, None)
-
-    return change
-
-
-def _wrong_total(body: Any) -> None:
-    # amountDue moves with the total so that only the total's invariant breaks.
-    invoice = body["invoice"]
-    invoice["total"] = _number(Decimal(str(invoice["total"])) + 10)
-    invoice["amountDue"] = _number(Decimal(str(invoice["amountDue"])) + 10)
-
-
-def _other_currency(body: Any) -> None:
-    invoice = body["invoice"]
-    invoice["currency"] = "EUR" if body["estimate"]["currency"] != "EUR" else "USD"
-
-
-def _drop_item(body: Any) -> None:
-    # The total and amountDue follow the remaining items, so only the items' invariant breaks.
-    invoice = body["invoice"]
-    items = invoice["invoiceItems"]
-    if items:
-        items.pop()
-        total = _number(invoice_total(items, invoice.get("discount")))
-        invoice["total"] = invoice["amountDue"] = total
+def _load() -> tuple[dict[str, DriftProfile], dict[str, FaultProfile]]:
+    """The packaged profiles, checked: a broken entry is a defect of the package, so it fails at
+    import with the entry's name rather than when a run first meets it."""
+    data = json.loads(PROFILES.read_text(encoding="utf-8"))
+    schema = json.loads(PROFILES_SCHEMA.read_text(encoding="utf-8"))
+    error = next(iter(jsonschema_rs.validator_for(schema).iter_errors(data)), None)
+    if error is not None:
+        where = "/" + "/".join(str(part) for part in error.instance_path)
+        raise RuntimeError(f"{PROFILES} is not valid at {where}: {error.message}.")
+    manifest = pinned().manifest
+    drifts: dict[str, DriftProfile] = {}
+    for entry in data["drifts"]:
+        drift = DriftProfile(entry["name"], entry["description"], entry["operation"],
+                             entry["status"], entry["rule"], entry["pointer"],
+                             tuple(Edit.of(edit) for edit in entry["patch"]),
+                             tuple(entry.get("drop_headers", ())))
+        operation = manifest.operations.get(drift.operation)
+        problem = (
+            f"names the unknown rule {drift.rule!r}" if drift.rule not in RULES else
+            f"names the operation {drift.operation!r}, which the manifest does not have"
+            if operation is None else
+            f"changes {drift.status} answers, which {drift.operation} does not document"
+            if not operation.documents(drift.status) else
+            "changes nothing (no patch, no header)" if not drift.patch and not drift.drop_headers
+            else check(drift.patch, TRANSFORMS))
+        _unique(drift.name, drifts, problem)
+        drifts[drift.name] = drift
+    faults: dict[str, FaultProfile] = {}
+    for entry in data["faults"]:
+        fault = FaultProfile(entry["name"], entry["description"], entry["rule"],
+                             entry["processes"])
+        _unique(fault.name, faults, f"names the unknown rule {fault.rule!r}"
+                if fault.rule not in RULES else None)
+        faults[fault.name] = fault
+    return drifts, faults
 
 
-def _other_estimate(value: str) -> str:
-    # Another id of the same shape: the last character changed.
-    return value[:-1] + ("0" if value[-1:] != "0" else "1")
+def _unique(name: str, known: Mapping[str, object], problem: str | None) -> None:
+    if problem is None and name in known:
+        problem = "is listed twice"
+    if problem is not None:
+        raise RuntimeError(f"The profile {name!r} of {PROFILES} {problem}.")
 
 
-def _items_object(body: Any) -> None:
-    invoice = body["invoice"]
-    invoice["invoiceItems"] = {str(i): item for i, item in enumerate(invoice["invoiceItems"])}
-
-
-def _message_string(body: Any) -> None:
-    message = body.get("message")
-    body["message"] = "; ".join(message) if isinstance(message, list) else str(message)
-
-
-_DRIFTS = (
-    DriftProfile("removed-required", "invoice.invoiceNumber is left out.",
-                 "missing-required", "/invoice/invoiceNumber", _remove("/invoice/invoiceNumber")),
-    DriftProfile("changed-type", "invoice.amountDue is sent as a string (\"509.99\").",
-                 "type-changed", "/invoice/amountDue", _set("/invoice/amountDue", str)),
-    DriftProfile("null-value", "invoice.currency is null.",
-                 "null-not-allowed", "/invoice/currency",
-                 _set("/invoice/currency", lambda _: None)),
-    DriftProfile("added-field", "invoice gains an undocumented paymentLink (non-breaking).",
-                 "property-added", "/invoice/paymentLink",
-                 _set("/invoice/paymentLink", lambda _: "https://mock.invalid/pay/1")),
-    DriftProfile("new-enum-value", "invoice.status is \"pending\", outside the documented values.",
-                 "enum-value-unknown", "/invoice/status",
-                 _set("/invoice/status", lambda _: "pending")),
-    DriftProfile("date-format", "invoice.issueDate is a date-time, not a date.",
-                 "format-changed", "/invoice/issueDate",
-                 _set("/invoice/issueDate", lambda value: f"{value}T00:00:00.000Z")),
-    DriftProfile("items-object",
-                 "invoice.invoiceItems is an object keyed by position, not an array.",
-                 "type-changed", "/invoice/invoiceItems", _items_object),
-    DriftProfile("wrong-amount-due", "invoice.amountDue is one more than total - amountPaid.",
-                 "amount-due-mismatch", "/invoice/amountDue",
-                 _set("/invoice/amountDue", lambda value: _number(Decimal(str(value)) + 1))),
-    DriftProfile("wrong-total", "invoice.total (and amountDue with it) is 10 more than its items.",
-                 "total-mismatch", "/invoice/total", _wrong_total),
-    DriftProfile("wrong-currency", "invoice.currency differs from the estimate's.",
-                 "currency-mismatch", "/invoice/currency", _other_currency),
-    DriftProfile("alt-id-not-echoed", "invoice.altId is not the request's altId.",
-                 "alt-id-mismatch", "/invoice/altId",
-                 _set("/invoice/altId", lambda _: "drifted-location-id")),
-    DriftProfile("status-not-draft", "invoice.status is \"sent\" (documented, but not draft).",
-                 "status-not-draft", "/invoice/status", _set("/invoice/status", lambda _: "sent")),
-    DriftProfile("item-dropped", "invoice.invoiceItems lacks the estimate's last item.",
-                 "items-mismatch", "/invoice/invoiceItems", _drop_item),
-    DriftProfile("other-estimate", "estimate._id is not the requested estimate's id.",
-                 "estimate-mismatch", "/estimate/_id", _set("/estimate/_id", _other_estimate)),
-    # The contract allows only "location" in the request and the invoice alike, so an altType
-    # that differs from the request's is first a value outside the enum: the schema's finding
-    # names it, and the alt-type-mismatch test fails on it (a breaking finding at what it reads).
-    DriftProfile("alt-type-not-echoed",
-                 "invoice.altType is \"company\", not the request's \"location\".",
-                 "enum-value-unknown", "/invoice/altType",
-                 _set("/invoice/altType", lambda _: "company")),
-    # Seen only across conversions: the second invoice of the run repeats the first's number.
-    DriftProfile("number-reused",
-                 "invoice.invoiceNumber is \"19\" (the documented one) on every invoice.",
-                 "invoice-number-reused", "/invoice/invoiceNumber",
-                 _set("/invoice/invoiceNumber", lambda _: "19")),
-    DriftProfile("rate-limit-headers-dropped",
-                 "200 answers lack the X-RateLimit-* headers (non-breaking).",
-                 "rate-limit-headers-missing", "", None, drops_rate_limit_headers=True),
-    DriftProfile("error-message-string", "A 422 body's message is one string, not a list.",
-                 "type-changed", "/message", _message_string, status=422),
-)
-
-_FAULTS = (
-    FaultProfile("slow", "Answers only after the fault delay (15 s by default).", "timeout", True),
-    FaultProfile("server-error", "Answers 500 with a JSON error body.", "server-error", False),
-    FaultProfile("reset", "Announces the whole body, sends part of it, then drops the connection.",
-                 "connection-error", True),
-    FaultProfile("truncated-json", "Sends the first half of the JSON body.", "truncated-json",
-                 True),
-    FaultProfile("html", "Answers 200 with an HTML error page (text/html).", "not-json", False),
-    FaultProfile("wrong-content-type", "Sends the JSON body as text/plain.",
-                 "wrong-content-type", True),
-    FaultProfile("empty-body", "Sends the status with an empty body.", "empty-body", True),
-)
-
-DRIFT_PROFILES: dict[str, DriftProfile] = {profile.name: profile for profile in _DRIFTS}
-FAULT_PROFILES: dict[str, FaultProfile] = {profile.name: profile for profile in _FAULTS}
-
-# A profile naming a rule the product does not know would be a silent typo: fail at import.
-for _profile in (*_DRIFTS, *_FAULTS):
-    if _profile.rule not in RULES:
-        raise RuntimeError(f"Profile {_profile.name!r} names the unknown rule {_profile.rule!r}.")
+DRIFT_PROFILES, FAULT_PROFILES = _load()

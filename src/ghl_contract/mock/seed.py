@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema_rs
 import orjson
@@ -23,15 +24,19 @@ DEFAULT_SEED = _HERE / "seed.json"
 SEED_SCHEMA = _HERE / "seed.schema.json"
 
 Estimate = dict[str, Any]
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
 class Location:
-    """A sub-account: its id (the request's altId), the one token it accepts, its estimates."""
+    """A sub-account: its id (the request's altId), the one token it accepts, its estimates, the
+    company it belongs to and its time zone (what estimates it creates carry)."""
 
     location_id: str
     token: str
     estimates: Mapping[str, Estimate]  # keyed by the estimate's _id, in seed order
+    company_id: str = "mock-company"
+    time_zone: ZoneInfo = UTC_ZONE
 
 
 @dataclass(frozen=True)
@@ -106,8 +111,21 @@ def load_seed(path: Path | None = None) -> Seed:
             owners[estimate_id] = location_id
             _check_convertible(source, estimate)
             estimates[estimate_id] = estimate
-        locations.append(Location(location_id, token, estimates))
+        # The company of its estimates, unless the seed names one.
+        company = entry.get("company_id") or next(
+            (estimate["companyId"] for estimate in estimates.values()), location_id)
+        locations.append(Location(location_id, token, estimates, company,
+                                  _zone(source, location_id, entry.get("time_zone", "UTC"))))
     return Seed(tuple(locations), source)
+
+
+def _zone(source: Path, location_id: str, name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"The seed file {source} gives location {location_id!r} the time zone "
+                         f"{name!r}, which is not an IANA time zone (America/Denver, UTC...).") \
+            from None
 
 
 def _check_convertible(source: Path, estimate: Estimate) -> None:

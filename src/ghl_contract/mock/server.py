@@ -100,8 +100,12 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def serve(app: A, host: str = "127.0.0.1", port: int = 0) -> Iterator[Running[A]]:
-    """Serve `app` on `host:port` (0: a free port) until the block ends; yields its URL."""
+def serve(app: A, host: str = "127.0.0.1", port: int = 0, *,
+          server_headers: bool = True) -> Iterator[Running[A]]:
+    """Serve `app` on `host:port` (0: a free port) until the block ends; yields its URL.
+
+    `server_headers`: uvicorn adds its Date and Server headers to every answer (a proxy, whose
+    answers are the upstream's, adds none)."""
     sock = _bind(host, port)
     real_port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -111,6 +115,7 @@ def serve(app: A, host: str = "127.0.0.1", port: int = 0) -> Iterator[Running[A]
         # h11; the event loop stays asyncio's, so that threads and tests behave the same.
         http="auto", loop="asyncio",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+        server_header=server_headers, date_header=server_headers,
     )
     _quiet_resets()
     # Off the main thread uvicorn leaves signals alone: Ctrl-C stays the caller's to handle.

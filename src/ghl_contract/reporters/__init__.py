@@ -1,7 +1,9 @@
-"""Writers over one `Report`: text for people, JSON for machines, Markdown for CI job summaries.
+"""Writers over one `Report`: text for people, JSON for machines, Markdown for CI job summaries,
+HTML for a page a QA lead opens.
 
 Each format is a small module with ``write(report, stream)``; none knows where the report came
-from, so `check` and the contract suite (drift-report.json, drift-report.md) share them.
+from, so `check` and the contract suite (drift-report.json, drift-report.md, report.html) share
+them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TextIO
 
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Report
-from ghl_contract.reporters import json, markdown, text
+from ghl_contract.reporters import html, json, markdown, text
 
 Writer = Callable[[Report, TextIO], None]
 
@@ -19,6 +21,7 @@ _WRITERS: dict[str, Writer] = {
     "text": text.write,
     "json": json.write,
     "markdown": markdown.write,
+    "html": html.write,
 }
 
 FORMATS: tuple[str, ...] = tuple(_WRITERS)

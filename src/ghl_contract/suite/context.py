@@ -1,10 +1,11 @@
 """The run context: what one contract run sent, found, skipped and created; and the test's probe.
 
-`RunContext` lives for the session: the target, the transport client, the findings (each with the
-id of the test that saw it), the skipped writes and why, the invoices created. `Probe` is what a
-contract test holds: it sends through the client, has every answer examined, and fails the test
-with the pointer and rule of each breaking finding. Every test module uses it; none checks a
-response any other way.
+`RunContext` lives for the session: the target, the transport client, the estimates it converts,
+the findings (each with the id of the test that saw it), the skipped writes and why, and the ledger
+of every object it created (so that cleanup leaves nothing behind). `Probe` is what a contract test
+holds: it sends a request of any operation through the client, has every answer examined, records
+what the answer created, and fails the test with the pointer and rule of each breaking finding.
+Every test module uses it; none checks a response any other way.
 """
 
 from __future__ import annotations
@@ -13,28 +14,28 @@ import copy
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import pytest
 
-from ghl_contract.findings import Finding, pointers_overlap
+from ghl_contract.baseline import Baseline
+from ghl_contract.findings import Cleanup, CreatedObject, Finding, pointers_overlap
 from ghl_contract.invariants import reads_of
+from ghl_contract.operations import Operation
 from ghl_contract.registry import pinned
 from ghl_contract.resources import example_path
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.ahead import Ahead
+from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, Estimates, filled, templates
 from ghl_contract.suite.examine import SUCCESS, Examiner, Expect
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
+from ghl_contract.suite.ledger import Ledger, created_by
 from ghl_contract.suite.messages import case_failure, exchange_failure, shape_failure
 from ghl_contract.suite.shapes import shape_differences
-from ghl_contract.suite.target import Target
-from ghl_contract.transport import (
-    Client,
-    CreatedInvoice,
-    Exchange,
-    RunDeadlineExceeded,
-    WriteSkipped,
-)
+from ghl_contract.suite.target import Target, query_for
+from ghl_contract.suite.verify import created_findings
+from ghl_contract.transport import Client, Exchange, RunDeadlineExceeded, WriteSkipped
 
 
 # Every semantic rule a run checks and the fields it reads: the payload and exchange invariants
@@ -51,6 +52,11 @@ def _invariant_reads() -> dict[str, tuple[str, ...]]:
 INVARIANT_READS: Mapping[str, tuple[str, ...]] = _invariant_reads()
 _INVARIANTS = frozenset(INVARIANT_READS)
 
+def success_of(operation: Operation) -> Expect:
+    """What a request that succeeds gets: its operation's documented success status."""
+    return Expect(frozenset({operation.success.status}), str(operation.success.status))
+
+
 # A target that leaves this many requests in a row unanswered is down or hung: the run stops
 # rather than wait a request timeout for every remaining test.
 UNANSWERED_LIMIT = 5
@@ -63,7 +69,20 @@ class Seen:
     exchange: Exchange
     findings: tuple[Finding, ...]
     request: Any
-    estimate_id: str
+    operation: Operation
+    path: Mapping[str, str]
+
+    def body(self) -> Any:
+        """The answer's JSON (None when it is not JSON)."""
+        try:
+            return self.exchange.json()
+        except ValueError:
+            return None
+
+    @property
+    def succeeded(self) -> bool:
+        status = self.exchange.status
+        return status is not None and 200 <= status < 300 and not self.exchange.faults
 
     def failing(self, *, strict: bool, rules: Collection[str] | None = None,
                 reads: Collection[str] = ()) -> list[Finding]:
@@ -90,6 +109,9 @@ class RunContext:
     target: Target
     client: Client
     profile: str  # the Hypothesis profile generated tests draw under
+    seed: int | None  # the seed they draw with (None: the derandomized ci profile)
+    ledger: Ledger  # every object the run created, and what cleanup did with it
+    estimates: Estimates  # the estimates the run converts, by key
     findings: list[Finding] = field(default_factory=list)
     checked: int = 0  # exchanges examined
     unanswered: int = 0  # exchanges in a row that got no answer at all
@@ -98,11 +120,13 @@ class RunContext:
     skipped_writes: dict[str, list[str]] = field(default_factory=dict)  # reason -> test ids
     unsent_cases: list[str] = field(default_factory=list)  # notes on generated cases not sent
     notes: list[str] = field(default_factory=list)
-    created: list[CreatedInvoice] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
     examiner: Examiner = field(default_factory=Examiner)
     conversions: dict[str, Seen | str] = field(default_factory=dict)  # a Seen or a skip reason
+    shared: dict[str, Seen | str] = field(default_factory=dict)  # steps several tests read
+    created_bodies: dict[str, Any] = field(default_factory=dict)  # estimate id -> what made it
     ahead: Ahead | None = None  # generated cases a forked helper is drawing meanwhile
+    baseline: Baseline | None = None  # what it acknowledges is reported, never fails a test
     _keys: set[tuple[str | None, str, str]] = field(default_factory=set)
 
     def record(self, findings: Sequence[Finding]) -> None:
@@ -113,24 +137,41 @@ class RunContext:
                 self._keys.add(key)
                 self.findings.append(finding)
 
+    def unacknowledged(self, findings: Sequence[Finding]) -> list[Finding]:
+        """The findings the run's baseline does not acknowledge: those that can fail a test."""
+        if self.baseline is None:
+            return list(findings)
+        return [f for f in findings if self.baseline.acknowledging(f) is None]
+
     def skipped(self, test_id: str, reason: str) -> None:
         tests = self.skipped_writes.setdefault(reason, [])
         if test_id not in tests:
             tests.append(test_id)
 
+    @property
+    def created(self) -> list[CreatedObject]:
+        return list(self.ledger.entries)
+
     def finish(self) -> None:
-        """Take the client's outcome (invoices, counts) before it closes."""
-        self.created = self.client.created_invoices
+        """Take the client's counts before it closes."""
         self.stats = self.client.stats
         unexercised = self.target.unexercised_drift()
         if unexercised:
             self.notes.append(unexercised)
 
     def documented_request(self) -> dict[str, Any]:
-        """The documented request body, its altId the run's location."""
+        """The documented request body, its altId the run's location. A given estimate
+        (--estimate-id) is converted without markAsInvoiced: it stays convertible."""
         body = _documented_request()
         body["altId"] = self.target.location_id
+        if self.estimates.mode == GIVEN:
+            body["markAsInvoiced"] = False
         return body
+
+    def estimate_body(self, key: str) -> dict[str, Any]:
+        """The create-estimate body of template `key`, for the run's location."""
+        label = f"{key} {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        return filled(templates()[key], self.target.location_id, label)
 
 
 def _documented_request() -> dict[str, Any]:
@@ -151,6 +192,8 @@ class Probe:
         self.run = run
         self._request = request
         self.test_id = request.node.nodeid
+        # An estimate the run creates is created by the test that first needs it.
+        run.estimates.create = self.create_estimate
 
     @property
     def target(self) -> Target:
@@ -164,8 +207,67 @@ class Probe:
     def strict(self) -> bool:
         return self.run.settings.strict_drift
 
+    @property
+    def primary(self) -> Operation:
+        return pinned().manifest.primary
+
+    def operation(self, operation_id: str | None) -> Operation:
+        return self.primary if operation_id is None else pinned().operation(operation_id)
+
     def documented_request(self) -> dict[str, Any]:
         return self.run.documented_request()
+
+    def query(self, operation_id: str, **given: str) -> dict[str, str]:
+        """The query a request of `operation_id` about the run's location sends."""
+        return query_for(self.operation(operation_id), self.target.location_id, **given)
+
+    def estimate(self, key: str | None = None) -> str:
+        """The id of the run's estimate `key` (default: the base one refusals go to), created
+        first when the run creates its estimates."""
+        estimates = self.run.estimates
+        if key is None:
+            key = BASE if estimates.mode == CREATED else estimates.first
+        return self._provisioned(lambda: estimates.id(key))
+
+    def _provisioned(self, get: Any) -> str:
+        try:
+            result: str = get()
+        except WriteSkipped as exc:
+            self._skip(exc.reason)
+        return result
+
+    def create(self, key: str) -> Seen:
+        """Create an estimate from template `key` (a write), held to what was sent: the answer
+        echoes it (created-mismatch)."""
+        body = self.run.estimate_body(key)
+        creating = pinned().manifest.creating("estimate")
+        seen = self._send(body, operation=creating, path={}, query=None, headers=None,
+                          expect=success_of(creating), note=None)
+        made = seen.body()
+        if seen.succeeded and isinstance(made, dict) and isinstance(made.get("_id"), str):
+            self.run.created_bodies[made["_id"]] = body
+            seen = self.also(seen, created_findings(body, made))
+        return seen
+
+    def create_estimate(self, key: str) -> str:
+        """Create an estimate from template `key` (a write); its id. A failure fails the test
+        that needed the estimate, with the server's answer."""
+        seen = self.create(key)
+        made = seen.body()
+        estimate_id = made.get("_id") if isinstance(made, dict) else None
+        if not seen.succeeded or not isinstance(estimate_id, str):
+            self.require(seen, what=f"Creating the estimate {key!r} the test needed")
+            pytest.fail(f"Creating the estimate {key!r} the test needed gave no estimate id.",
+                        pytrace=False)
+        return estimate_id
+
+    def also(self, seen: Seen, findings: Sequence[Finding]) -> Seen:
+        """`seen` with findings the run made across exchanges (verify.py), recorded for the
+        report; `require` fails on them like on the answer's own."""
+        stamped = [replace(f, source=self.test_id, operation=seen.operation.id,
+                           status=seen.exchange.status) for f in findings]
+        self.run.record(stamped)
+        return replace(seen, findings=(*seen.findings, *self.run.unacknowledged(stamped)))
 
     def generated(self, kind: str, count: int) -> list[GeneratedCase]:
         """`count` generated `valid` or `invalid` requests to the run's estimates and location.
@@ -183,32 +285,42 @@ class Probe:
             self._deadline(f"The run's deadline of {self.settings.run_timeout:g} s "
                            "(--run-timeout) passed before the generated cases were drawn.")
         generate = valid_cases if kind == "valid" else invalid_cases
-        return generate(count, estimate_ids=self.target.estimate_ids,
+        return generate(count, estimate_ids=self.run.estimates.keys,
                         location_id=self.target.location_id,
-                        api_version=self.settings.api_version, profile=self.run.profile)
+                        api_version=self.settings.api_version, profile=self.run.profile,
+                        seed=self.run.seed)
 
     # Sending.
 
-    def send(self, body: Any, *, estimate_id: str | None = None,
-             headers: Mapping[str, str | None] | None = None,
-             expect: Expect = SUCCESS) -> Seen:
-        """Send one request and examine the answer; a write the budget forbids skips the test."""
+    def send(self, body: Any = None, *, operation: str | None = None,
+             path: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None,
+             estimate_id: str | None = None, headers: Mapping[str, str | None] | None = None,
+             expect: Expect = SUCCESS, note: Mapping[str, Any] | None = None) -> Seen:
+        """Send one request of `operation` (default: the primary one, to `estimate_id` or the
+        run's base estimate) and examine the answer; a write the budget forbids skips the test.
+        `note` goes into the recording (what the request was meant to do)."""
+        chosen = self.operation(operation)
+        if path is None and chosen.path_names:
+            path = {chosen.path_names[0]: estimate_id or self.estimate()}
         try:
-            return self._send(body, estimate_id=estimate_id, headers=headers, expect=expect)
+            return self._send(body, operation=chosen, path=path or {}, query=query,
+                              headers=headers, expect=expect, note=note)
         except WriteSkipped as exc:
             self._skip(exc.reason)
 
-    def _send(self, body: Any, *, estimate_id: str | None,
-              headers: Mapping[str, str | None] | None, expect: Expect) -> Seen:
-        estimate_id = estimate_id or self.target.estimate_id
+    def _send(self, body: Any, *, operation: Operation, path: Mapping[str, str],
+              query: Mapping[str, str] | None, headers: Mapping[str, str | None] | None,
+              expect: Expect, note: Mapping[str, Any] | None) -> Seen:
         try:
-            exchange = self.run.client.send(estimate_id, body, headers=headers)
+            exchange = self.run.client.request(
+                operation, path=path, query=query, body=body, headers=headers,
+                note={"test": self.test_id, "expect": sorted(expect.statuses), **(note or {})})
         except RunDeadlineExceeded as exc:
             self._deadline(str(exc))
-        operation = pinned().manifest.primary
-        findings = self.run.examiner.examine(
-            exchange, expect, operation=operation, request=body,
-            path={operation.path_names[0]: estimate_id}, source=self.test_id)
+        sent = body if isinstance(body, Mapping) else query
+        findings = self.run.examiner.examine(exchange, expect, operation=operation,
+                                             request=sent, path=path, source=self.test_id)
+        self._ledger(operation, exchange, sent, path)
         self.run.checked += 1
         self.run.record(findings)
         answered = exchange.started_at + exchange.elapsed
@@ -226,21 +338,72 @@ class Probe:
         if self.run.unanswered == UNANSWERED_LIMIT:
             self._stop(f"The run stopped: {self.target.base_url} left {UNANSWERED_LIMIT} "
                        "requests in a row without an answer (timeout or connection error).")
-        return Seen(exchange, tuple(findings), body, estimate_id)
+        return Seen(exchange, tuple(self.run.unacknowledged(findings)), body, operation,
+                    dict(path))
 
-    def converted(self, estimate_id: str) -> Seen:
-        """The documented request to `estimate_id`, sent once per run and shared by the tests."""
-        known = self.run.conversions.get(estimate_id)
+    def _ledger(self, operation: Operation, exchange: Exchange, sent: Any,
+                path: Mapping[str, str]) -> None:
+        """Record what a 2xx answer created, whatever the test expected (a request meant to be
+        refused that a server accepts creates an object too), and what it undid."""
+        status = exchange.status
+        if status is None or not 200 <= status < 300:
+            return
+        try:
+            body = exchange.json()
+        except ValueError:
+            return
+        made = created_by(operation, body, sent if isinstance(sent, Mapping) else None)
+        if made is not None:
+            self.run.ledger.add(made)
+        undone = next(iter(path.values()), None) if len(path) == 1 else None
+        manifest = pinned().manifest
+        for entry in self.run.ledger.pending():
+            creator = manifest.operations.get(entry.operation or "")
+            undo = creator.creates.undo if creator and creator.creates else {}
+            for mode, undoing in undo.items():
+                if undoing == operation.id and entry.id == undone:
+                    # A test undid it (the lifecycle deletes what it made): nothing to clean up.
+                    self.run.ledger.settle(
+                        entry, Cleanup.VOIDED if mode == "void" else Cleanup.DELETED,
+                        f"by {self.test_id}")
+
+    def converted(self, key: str) -> Seen:
+        """The documented request to the run's estimate `key`, sent once per run and shared by
+        the tests (in a run that creates its estimates, to one created for it)."""
+        known = self.run.conversions.get(key)
+        if isinstance(known, str):
+            self._skip(known)
+        if known is None:
+            request = self.documented_request()
+            try:
+                estimate_id = self.run.estimates.for_conversion(
+                    key, request.get("markAsInvoiced") is True)
+                known = self._send(request, operation=self.primary,
+                                   path={self.primary.path_names[0]: estimate_id}, query=None,
+                                   headers=None, expect=SUCCESS, note=None)
+            except WriteSkipped as exc:
+                self.run.conversions[key] = exc.reason
+                self._skip(exc.reason)
+            self.run.conversions[key] = known
+        return known
+
+    def shared(self, name: str, step: Any) -> Seen:
+        """A step several tests read (`step()` sends it), sent once per run; a step the budget
+        skipped skips every test that reads it."""
+        known = self.run.shared.get(name)
         if isinstance(known, str):
             self._skip(known)
         if known is None:
             try:
-                known = self._send(self.documented_request(), estimate_id=estimate_id,
-                                   headers=None, expect=SUCCESS)
+                known = step()
             except WriteSkipped as exc:
-                self.run.conversions[estimate_id] = exc.reason
+                self.run.shared[name] = exc.reason
                 self._skip(exc.reason)
-            self.run.conversions[estimate_id] = known
+            except pytest.skip.Exception as exc:
+                self.run.shared[name] = str(exc)
+                raise
+            assert isinstance(known, Seen)
+            self.run.shared[name] = known
         return known
 
     def send_cases(self, cases: Sequence[GeneratedCase], expect: Expect) -> list[Seen]:
@@ -248,10 +411,16 @@ class Probe:
         if not cases:
             pytest.fail("The generator produced no case for this test.", pytrace=False)
         seen: list[Seen] = []
+        intent = "valid" if SUCCESS.statuses <= expect.statuses else "invalid"
         for position, case in enumerate(cases, start=1):
             try:
-                result = self._send(case.body, estimate_id=case.estimate_id, headers=None,
-                                    expect=expect)
+                marks = isinstance(case.body, dict) and case.body.get("markAsInvoiced") is True
+                key = case.estimate_id if intent == "valid" else BASE if \
+                    self.run.estimates.mode == CREATED else case.estimate_id
+                estimate_id = self.run.estimates.for_conversion(key, marks and intent == "valid")
+                result = self._send(case.body, operation=self.primary,
+                                    path={self.primary.path_names[0]: estimate_id}, query=None,
+                                    headers=None, expect=expect, note={"intent": intent})
             except WriteSkipped as exc:
                 if not seen:
                     self._skip(exc.reason)
@@ -284,7 +453,7 @@ class Probe:
         version, base_version = self.settings.compare_version, self.settings.api_version
         if version is None:
             pytest.skip("No --compare-version was given.")
-        base = self.converted(self.target.estimate_id)
+        base = self.converted(self.run.estimates.first)
         other = self.send(self.documented_request(), headers={"Version": version})
         unreadable = [seen for seen in (base, other) if seen.exchange.faults]
         self.require(*unreadable, what="The two answers cannot be compared")
@@ -299,7 +468,7 @@ class Probe:
                                        source=self.test_id)
         ]
         self.run.record(differences)
-        failing = [f for f in differences if f.breaking or self.strict]
+        failing = [f for f in self.run.unacknowledged(differences) if f.breaking or self.strict]
         if failing:
             pytest.fail(shape_failure(failing, base_version, version, strict=self.strict),
                         pytrace=False)

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ghl_contract.findings import Finding, show, value_at
+from ghl_contract.findings import Finding
 from ghl_contract.judge import Expect, check_body, expect
+from ghl_contract.number_memory import NumberMemory
 from ghl_contract.operations import Operation
-from ghl_contract.rules import finding
 from ghl_contract.transport import Exchange
 
 __all__ = ["CLIENT_ERROR", "FORBIDDEN", "NOT_FOUND", "REJECTED", "SUCCESS", "UNAUTHORIZED",
@@ -34,7 +34,7 @@ class Examiner:
     """Judges exchanges; remembers the invoice numbers of the run to catch a reused one."""
 
     def __init__(self) -> None:
-        self._numbers: dict[tuple[str, str], str] = {}  # (location, number) -> first invoice id
+        self._numbers = NumberMemory()
 
     def examine(self, exchange: Exchange, expected: Expect, *, operation: Operation,
                 request: Any, path: Mapping[str, str], source: str) -> list[Finding]:
@@ -56,25 +56,10 @@ class Examiner:
     def _number_findings(self, exchange: Exchange, operation: Operation,
                          request: Any) -> list[Finding]:
         """An invoice number the run has seen on another invoice of the same location."""
-        created = operation.creates
-        if created is None or created.number is None:
+        if operation.creates is None:
             return []
         try:
             payload = exchange.json()
         except ValueError:
             return []
-        number, object_id = value_at(payload, created.number), value_at(payload, created.id)
-        location = value_at(payload, created.location) if created.location else None
-        if not isinstance(location, str) and isinstance(request, Mapping):
-            location = request.get("altId")
-        if not isinstance(number, str | int) or isinstance(number, bool):
-            return []  # absent or mistyped: the schema's finding
-        key = (str(location), str(number))
-        first = self._numbers.setdefault(key, str(object_id))
-        if first == str(object_id):
-            return []
-        return [finding(
-            f"{created.object}-number-reused", created.number,
-            f"{created.object.capitalize()} number {show(number)} was given to {created.object} "
-            f"{show(object_id)} after "
-            f"{created.object} {show(first)} of the same location.", "a new number", number)]
+        return self._numbers.findings(operation, payload, request)

@@ -65,24 +65,29 @@ def example_count(profile: str, max_examples: int | None) -> int:
     return int(hypothesis.settings.get_profile(profile).max_examples)
 
 
-def draw(strategy: st.SearchStrategy[T], count: int, profile: str, *, batch: int = 1) -> list[T]:
+def draw(strategy: st.SearchStrategy[T], count: int, profile: str, *, batch: int = 1,
+         seed: int | None = None) -> list[T]:
     """`count` values of `strategy` (fewer when it has fewer), generated under `profile`.
 
     `batch` > 1 draws that many values per Hypothesis example: for a small, cheap strategy most
-    of a value's cost is the engine's, which a batch shares.
+    of a value's cost is the engine's, which a batch shares. `seed` draws the same values again
+    whatever the profile (--seed replays a run's cases).
     """
     drawn: list[T] = []
     batch = max(1, min(batch, count))
     batches = st.lists(strategy, min_size=batch, max_size=batch)
 
-    @hypothesis.settings(hypothesis.settings.get_profile(profile),
-                         max_examples=-(-count // batch), phases=(Phase.generate,),
+    base = hypothesis.settings.get_profile(profile)
+    if seed is not None:  # a seed decides the values, whether the profile derandomizes or not
+        base = hypothesis.settings(base, derandomize=False)
+
+    @hypothesis.settings(base, max_examples=-(-count // batch), phases=(Phase.generate,),
                          database=None, deadline=None, suppress_health_check=list(HealthCheck))
     @hypothesis.given(batches)
     def collect(values: list[T]) -> None:
         drawn.extend(values)
 
-    collect()
+    (hypothesis.seed(seed)(collect) if seed is not None else collect)()
     return drawn[:count]
 
 
@@ -169,19 +174,21 @@ def _unique(cases: list[GeneratedCase], count: int) -> list[GeneratedCase]:
 
 
 def valid_cases(count: int, *, estimate_ids: Sequence[str], location_id: str,
-                api_version: str, profile: str) -> list[GeneratedCase]:
+                api_version: str, profile: str, seed: int | None = None) -> list[GeneratedCase]:
     """Valid requests (positive generation) to the run's estimates, altId the run's location."""
     operation = _operation((location_id, tuple(estimate_ids)))
     strategy = operation.as_strategy(
         _mode("positive"), headers={"Version": api_version, "Authorization": _PLACEHOLDER_AUTH})
     name = pinned().manifest.primary.path_names[0]
     cases = [GeneratedCase(case.path_parameters[name], case.body, "valid request")
-             for case in draw(strategy, _drawn(count, "positive"), profile, batch=BATCH)]
+             for case in draw(strategy, _drawn(count, "positive"), profile, batch=BATCH,
+                              seed=seed)]
     return _unique(cases, count)
 
 
 def invalid_cases(count: int, *, estimate_ids: Sequence[str], location_id: str,
-                  api_version: str, profile: str) -> list[GeneratedCase]:
+                  api_version: str, profile: str, seed: int | None = None
+                  ) -> list[GeneratedCase]:
     """Bodies that break the request schema (negative generation), to the run's estimates."""
     validator = pinned().validator("request.json")
     # Path and headers fixed: only the body varies, so a case is negative in its body (a bad
@@ -191,7 +198,7 @@ def invalid_cases(count: int, *, estimate_ids: Sequence[str], location_id: str,
         path_parameters={pinned().manifest.primary.path_names[0]: estimate_ids[0]},
         headers={"Version": api_version, "Authorization": _PLACEHOLDER_AUTH})
     drawn = draw(st.tuples(st.sampled_from(list(estimate_ids)), cases_of),
-                 _drawn(count, "negative"), profile)
+                 _drawn(count, "negative"), profile, seed=seed)
     cases = []
     for estimate_id, case in drawn:
         body = case.body

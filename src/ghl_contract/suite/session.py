@@ -20,6 +20,7 @@ from ghl_contract.settings import OPTIONS, RunSettings
 from ghl_contract.suite.markers import MARKER, NEEDS
 
 if TYPE_CHECKING:
+    from ghl_contract.baseline import Baseline
     from ghl_contract.suite.ahead import Ahead
     from ghl_contract.suite.context import RunContext
     from ghl_contract.suite.reports import Outcome
@@ -61,6 +62,8 @@ class SuiteState:
     summary: list[str] = field(default_factory=list)
     _settings: RunSettings | None = None
     _outline: Outline | None = None
+    _seed: int | None = None
+    _baseline: Baseline | None = None
 
     def settings(self) -> RunSettings:
         """The run's settings: those `ghl-contract run` gave, else from the options and the
@@ -82,6 +85,18 @@ class SuiteState:
             self._settings = settings
         return self._settings
 
+    def baseline(self) -> Baseline | None:
+        """The run's --baseline, read once; an unreadable or invalid file is a UsageError."""
+        path = self.settings().baseline
+        if path is not None and self._baseline is None:
+            from ghl_contract.baseline import load
+
+            try:
+                self._baseline = load(path)
+            except UsageError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        return self._baseline
+
     def outline(self) -> Outline:
         if self._outline is None:
             from ghl_contract.suite.target import outline
@@ -91,6 +106,20 @@ class SuiteState:
             except UsageError as exc:
                 raise pytest.UsageError(str(exc)) from None
         return self._outline
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the generated cases: --seed, else one drawn for this run (None under the
+        `ci` profile, which is derandomized: every run draws the same cases)."""
+        if self._seed is None:
+            given = self.settings().seed
+            if given is not None:
+                self._seed = given
+            elif self.profile != "ci":
+                import secrets
+
+                self._seed = secrets.randbelow(2**32)
+        return self._seed
 
     @property
     def profile(self) -> str:
@@ -167,4 +196,4 @@ def load_generators(state: SuiteState) -> Ahead | None:
     return Ahead.start("invalid", state.examples, partial(
         invalid_cases, state.examples, estimate_ids=known.estimate_ids,
         location_id=known.location_id, api_version=settings.api_version,
-        profile=state.profile))
+        profile=state.profile, seed=state.seed))

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ghl_contract.errors import UsageError
+from ghl_contract.operations import Operation
 from ghl_contract.settings import RunSettings
+from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, SEEDED, templates
 
 if TYPE_CHECKING:
     from ghl_contract.mock.app import MockApp
@@ -30,13 +32,14 @@ class Target:
     base_url: str
     token: str | None
     location_id: str
-    estimate_ids: tuple[str, ...]  # the estimates the run converts; the first is the run's own
+    estimate_ids: tuple[str, ...]  # the keys of the estimates the run converts (estimates.py)
     other_location_id: str | None  # a location the token may not access (403 tests)
     other_estimate_id: str | None  # an estimate of that location
     embedded: bool
     description: str
     secrets: tuple[str, ...]  # every token to keep out of output and reports
     mock: MockApp | None = field(default=None, repr=False, compare=False)  # the embedded one
+    estimate_mode: str = SEEDED  # where its estimates come from (suite/estimates.py)
 
     def unexercised_drift(self) -> str | None:
         """A note when the embedded mock's drift profile changed no answer of the run."""
@@ -56,9 +59,17 @@ class Outline:
     """What the run will know about its target, before anything is started (for collection)."""
 
     location_id: str
-    estimate_ids: tuple[str, ...]
+    estimate_ids: tuple[str, ...]  # keys: seed ids, the given id, or templates to create
     other_location: bool
     other_estimate: bool
+    estimate_mode: str = SEEDED
+
+
+def _live_estimates(settings: RunSettings) -> tuple[str, tuple[str, ...]]:
+    """A live run's estimates: the one given (--estimate-id), or templates the run creates."""
+    if settings.estimate_id:
+        return GIVEN, (settings.estimate_id,)
+    return CREATED, tuple(key for key in templates() if key != BASE)
 
 
 def _required(value: str | None, flag: str) -> str:
@@ -82,10 +93,10 @@ def validate_mock_profiles(settings: RunSettings) -> None:
 def outline(settings: RunSettings) -> Outline:
     """The location, estimates and second location the run will use, known without a server."""
     if settings.live:
-        return Outline(_required(settings.location_id, "--location-id"),
-                       (_required(settings.estimate_id, "--estimate-id"),),
+        mode, keys = _live_estimates(settings)
+        return Outline(_required(settings.location_id, "--location-id"), keys,
                        settings.other_location_id is not None,
-                       settings.other_estimate_id is not None)
+                       settings.other_estimate_id is not None, mode)
     from ghl_contract.mock.seed import load_seed
 
     locations = load_seed().locations
@@ -98,16 +109,18 @@ def open_target(settings: RunSettings) -> Iterator[Target]:
     """The run's target for the duration of the block (the embedded mock is served meanwhile)."""
     if settings.live:
         base_url = _required(settings.base_url, "--base-url")
+        mode, keys = _live_estimates(settings)
         yield Target(
             base_url=base_url,
             token=settings.token,
             location_id=_required(settings.location_id, "--location-id"),
-            estimate_ids=(_required(settings.estimate_id, "--estimate-id"),),
+            estimate_ids=keys,
             other_location_id=settings.other_location_id,
             other_estimate_id=settings.other_estimate_id,
             embedded=False,
             description=f"{base_url} (live)",
             secrets=tuple(s for s in (settings.token,) if s),
+            estimate_mode=mode,
         )
         return
     from ghl_contract.mock.app import MockApp
@@ -136,3 +149,25 @@ def open_target(settings: RunSettings) -> Iterator[Target]:
             secrets=tuple(location.token for location in seed.locations),
             mock=app,
         )
+
+
+# What the run puts in a required query parameter it has no test-specific value for: its location,
+# and the first page of a listing.
+_QUERY_DEFAULTS = {"altType": "location", "limit": "100", "offset": "0"}
+
+
+def query_for(operation: Operation, location_id: str, **given: str) -> dict[str, str]:
+    """The query of a request of `operation` about `location_id`: every required parameter
+    filled (altId the location, altType location, the first page), and `given` besides."""
+    query: dict[str, str] = {}
+    for parameter in operation.in_("query"):
+        if parameter.name in given:
+            continue
+        if parameter.name == "altId":
+            query["altId"] = location_id
+        elif parameter.required and parameter.name in _QUERY_DEFAULTS:
+            query[parameter.name] = _QUERY_DEFAULTS[parameter.name]
+        elif parameter.required:
+            raise UsageError(f"The run has no value for the required query parameter "
+                             f"{parameter.name!r} of {operation.id}.")
+    return {**query, **given}

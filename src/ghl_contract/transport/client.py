@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
 
 from ghl_contract import __version__
 from ghl_contract.findings import Finding
+from ghl_contract.operations import Operation
 from ghl_contract.registry import pinned
 from ghl_contract.settings import RunSettings
 from ghl_contract.transport import faults as _faults
@@ -210,6 +212,37 @@ class Client:
             headers = {"Authorization": f"Bearer {self._token}", **headers}
         return headers
 
+    def request(self, operation: Operation, *, path: Mapping[str, str] | None = None,
+                query: Mapping[str, str] | None = None, body: bytes | Any = None,
+                headers: Mapping[str, str | None] | None = None,
+                note: Mapping[str, Any] | None = None) -> Exchange:
+        """Send one request of `operation` (its path filled with `path`, `query` appended) and
+        collect the answer; every request to an operation that writes is a write."""
+        if self._closed:
+            raise RuntimeError("This transport client is closed.")
+        self._check_deadline()
+        content = body if isinstance(body, bytes) else b"" if body is None else _encode_json(body)
+        chosen, removed = self._merge_headers(headers or {})
+        if body is None:
+            chosen.pop("Content-Type", None)
+        url = self.base_url + operation.expand(path or {})
+        if query:
+            url += "?" + urlencode(dict(query))
+        write = operation.writes
+        if write:
+            try:
+                self._budget.reserve()
+            except WriteSkipped:
+                self._stats["skipped_writes"] += 1
+                raise
+        try:
+            return self._send(url, content, chosen, removed, write, method=operation.method,
+                              estimate_id=(path or {}).get("estimateId", ""))
+        except (RunDeadlineExceeded, ValueError):
+            if write:  # both are raised only before the write left
+                self._budget.release()
+            raise
+
     def send(self, estimate_id: str, body: bytes | Any = None, *,
              headers: Mapping[str, str | None] | None = None) -> Exchange:
         """POST `body` to the primary operation for `estimate_id`; its faults are in the answer.
@@ -233,7 +266,8 @@ class Client:
                 self._stats["skipped_writes"] += 1
                 raise
         try:
-            return self._send(estimate_id, content, chosen, removed, write)
+            return self._send(self.url(estimate_id), content, chosen, removed, write,
+                              estimate_id=estimate_id)
         except (RunDeadlineExceeded, ValueError):
             if write:  # both are raised only before the write left
                 self._budget.release()
@@ -285,10 +319,9 @@ class Client:
         self._wait(delay)
         return True
 
-    def _send(self, estimate_id: str, content: bytes, chosen: dict[str, str],
-              removed: set[str], write: bool) -> Exchange:
+    def _send(self, url: str, content: bytes, chosen: dict[str, str], removed: set[str],
+              write: bool, *, method: str = "POST", estimate_id: str = "") -> Exchange:
         started_at, started = time.time(), self._clock()
-        url = self.url(estimate_id)
         attempts = retries = 0
         refused_retried = False
         rate_limit_why: str | None = None
@@ -309,7 +342,7 @@ class Client:
                 rate_limit_why = "the run's deadline has passed"
                 break
             timeout = min(self.settings.request_timeout, remaining)
-            request = self._request(url, content, chosen, removed, timeout)
+            request = self._request(method, url, content, chosen, removed, timeout)
             self._stats["requests"] += 1
             attempts += 1
             attempt = self._attempt(request, timeout)
@@ -345,11 +378,11 @@ class Client:
                             started=started, started_at=started_at, attempts=attempts,
                             retries=retries, rate_limit_why=rate_limit_why, timeout=timeout)
 
-    def _request(self, url: str, content: bytes, chosen: dict[str, str], removed: set[str],
-                 timeout: float) -> httpx.Request:
+    def _request(self, method: str, url: str, content: bytes, chosen: dict[str, str],
+                 removed: set[str], timeout: float) -> httpx.Request:
         try:
             request = self._http.build_request(
-                "POST", url, content=content,
+                method, url, content=content or None,
                 headers={k.encode("utf-8"): v.encode("utf-8") for k, v in chosen.items()},
                 timeout=httpx.Timeout(timeout),
             )

@@ -130,12 +130,15 @@ def _hypothesis_home() -> Iterator[None]:
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import pytest
 
+    from ghl_contract.baseline import from_options as load_baseline
     from ghl_contract.pytest_plugin import GivenSettings
     from ghl_contract.suite.target import validate_mock_profiles
 
     settings = RunSettings.from_values({option.dest: getattr(args, option.dest)
                                         for option in OPTIONS})
     validate_mock_profiles(settings)
+    # a bad baseline is one sentence here, before pytest starts
+    load_baseline(settings.baseline, settings.strict_baseline)
     argv = pytest_arguments(args)
     with _streams(stdout, stderr, dict(_ISOLATION)), _hypothesis_home():
         code = pytest.main(argv, plugins=[GivenSettings(settings)])

@@ -1,0 +1,103 @@
+"""Each exchange of a known operation is judged as a run judges it: the request against its
+contract, the answer against its status's, invariants, rate-limit headers, reused numbers; a
+request of no known operation is forwarded and counted, never judged."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from ghl_contract.cli import run
+from ghl_contract.mock import DRIFT_PROFILES, DriftProfile, MockApp
+from ghl_contract.proxy.testing import (
+    CONVERSION,
+    conversion_headers,
+    documented_request,
+    proxied,
+    report_after,
+    served,
+)
+from ghl_contract.resources import example_path
+from ghl_contract.transport.testing import Reply
+from ghl_contract.transport.testing import serve as serve_raw
+
+BODY = documented_request()
+# What makes the mock answer with each status a drift profile changes.
+REQUEST_FOR_STATUS = {200: BODY, 422: b'{"altType": "location"}'}
+
+
+@pytest.mark.parametrize("drift", DRIFT_PROFILES.values(), ids=lambda drift: drift.name)
+def test_a_drifted_answer_is_reported_at_its_rule_and_pointer(drift: DriftProfile) -> None:
+    with served(MockApp(drift=drift.name)) as url, proxied(url) as proxy, httpx.Client() as client:
+        for _ in range(2):  # a reused number needs a second invoice
+            answer = client.post(proxy.url + CONVERSION,
+                                 content=REQUEST_FOR_STATUS[drift.status],
+                                 headers=conversion_headers())
+            assert answer.status_code == drift.status
+    found = {(f.rule, f.pointer) for f in report_after(proxy).findings}
+    assert (drift.rule, drift.pointer) in found
+    streamed = {(f["rule"], f["pointer"]) for f in proxy.findings()}
+    assert streamed == found
+
+
+@pytest.mark.parametrize("body", REQUEST_FOR_STATUS.values(), ids=["200", "422"])
+def test_the_conformant_mocks_answers_give_no_finding(body: bytes) -> None:
+    with served(MockApp()) as url, proxied(url) as proxy, httpx.Client() as client:
+        for _ in range(3):
+            client.post(proxy.url + CONVERSION, content=body, headers=conversion_headers())
+    report = report_after(proxy)
+    assert report.checked == 3
+    assert [f for f in report.findings if not f.source or not f.source.endswith(" request")] == []
+
+
+def test_a_request_that_breaks_its_contract_is_reported_as_the_request() -> None:
+    with served(MockApp()) as url, proxied(url) as proxy, httpx.Client() as client:
+        client.post(proxy.url + CONVERSION, content=b'{"altType": "location"}',
+                    headers=conversion_headers())
+    findings = report_after(proxy).findings
+    assert findings, "the request lacks altId"
+    assert all(f.source == f"#1 POST {CONVERSION} request" for f in findings)
+    assert ("missing-required", "/altId") in {(f.rule, f.pointer) for f in findings}
+    assert {f.operation for f in findings} == {"create-invoice-from-estimate"}
+
+
+def test_a_request_of_no_known_operation_is_forwarded_and_counted_not_judged() -> None:
+    with served(MockApp()) as url, proxied(url) as proxy, httpx.Client() as client:
+        assert client.get(proxy.url + "/__mock__/invoices").status_code == 200
+        assert client.post(proxy.url + "/no/such/route", content=b"not json").status_code == 404
+    report = report_after(proxy)
+    assert (report.findings, report.checked) == ([], 0)
+    assert "2 requests forwarded: 0 of a known operation judged, 2 of no known operation " \
+           "forwarded unjudged." in report.notes
+
+
+def test_a_number_given_twice_is_found_across_the_session() -> None:
+    documented = orjson.loads(example_path("response-200").read_bytes())
+
+    def answer(received: object, index: int) -> Reply:
+        documented["invoice"]["_id"] = f"invoice-{index}"  # a new invoice, the same number
+        return Reply(200, (("Content-Type", "application/json"),), orjson.dumps(documented))
+
+    with serve_raw(answer) as upstream, proxied(upstream.url) as proxy, \
+            httpx.Client() as client:
+        for _ in range(2):
+            client.post(proxy.url + CONVERSION, content=BODY, headers=conversion_headers())
+    reused = [f for f in report_after(proxy).findings if f.rule == "invoice-number-reused"]
+    assert [(f.pointer, f.source) for f in reused] == [
+        ("/invoice/invoiceNumber", f"#2 POST {CONVERSION} response")]
+
+
+def test_a_recording_is_judged_again_by_check_with_the_same_findings(tmp_path: Path) -> None:
+    with served(MockApp(drift="wrong-total")) as url, \
+            proxied(url, record_dir=tmp_path) as proxy, httpx.Client() as client:
+        client.post(proxy.url + CONVERSION, content=BODY, headers=conversion_headers())
+        client.get(proxy.url + "/__mock__/invoices")
+    live = [(f.rule, f.pointer) for f in report_after(proxy).findings]
+    out, err = io.StringIO(), io.StringIO()
+    assert run(["check", str(tmp_path / "exchanges.har"), "--format", "json"], out, err) == 1
+    assert [(f["rule"], f["pointer"]) for f in orjson.loads(out.getvalue())["findings"]] == live
+    assert live == [("total-mismatch", "/invoice/total")]
