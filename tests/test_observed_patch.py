@@ -28,7 +28,6 @@ ESTIMATE_GAPS = [  # (rule, pointer) of the documented contract on an estimate a
     ("missing-required", "/sentTo"),
     ("missing-required", "/traceId"),
     ("property-added", "/configuration"),
-    ("property-added", "/estimateNumber"),
 ]
 
 

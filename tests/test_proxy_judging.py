@@ -13,6 +13,8 @@ import pytest
 
 from ghl_contract.cli import run
 from ghl_contract.mock import DRIFT_PROFILES, DriftProfile, MockApp
+from ghl_contract.mock.seed import load_seed
+from ghl_contract.mock.testing import Caller, drifted_answer
 from ghl_contract.proxy.testing import (
     CONVERSION,
     conversion_headers,
@@ -32,11 +34,12 @@ REQUEST_FOR_STATUS = {200: BODY, 422: b'{"altType": "location"}'}
 
 @pytest.mark.parametrize("drift", DRIFT_PROFILES.values(), ids=lambda drift: drift.name)
 def test_a_drifted_answer_is_reported_at_its_rule_and_pointer(drift: DriftProfile) -> None:
-    with served(MockApp(drift=drift.name)) as url, proxied(url) as proxy, httpx.Client() as client:
-        for _ in range(2):  # a reused number needs a second invoice
-            answer = client.post(proxy.url + CONVERSION,
-                                 content=REQUEST_FOR_STATUS[drift.status],
-                                 headers=conversion_headers())
+    home = load_seed().locations[0]
+    with served(MockApp(drift=drift.name)) as url, proxied(url) as proxy, \
+            httpx.Client(base_url=proxy.url) as client:
+        caller = Caller(client, home.token, home.location_id)
+        for _ in range(2):  # a reused number needs a second object
+            answer, _, _ = drifted_answer(caller, drift.operation, drift.status)
             assert answer.status_code == drift.status
     found = {(f.rule, f.pointer) for f in report_after(proxy).findings}
     assert (drift.rule, drift.pointer) in found

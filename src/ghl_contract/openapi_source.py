@@ -1,4 +1,5 @@
-"""Reads an OpenAPI document and gives one operation's body schemas with every `$ref` resolved.
+"""Reads an OpenAPI document and gives its operations with every `$ref` resolved: parameters,
+security requirements, request and response bodies.
 
 The vendor's files point their error bodies at ``../common/common-schemas.json``, a path that
 exists in HighLevel's repository but not next to a downloaded copy. A reference is looked up, in
@@ -7,8 +8,10 @@ the file that holds it, then as a file of the same basename in the document's ow
 
 Resolved schemas are plain trees: each `$ref` is replaced by its target, an ``allOf`` is merged
 into the schema that holds it (the vendor wraps every nested object as ``allOf: [{$ref}]`` beside
-its description and example), and OpenAPI 3.0's ``nullable`` becomes a ``"null"`` type. A
-reference that leads back into itself is left as ``{CYCLE_KEY: ref}`` instead of recursing.
+its description and example), OpenAPI 3.0's ``nullable`` becomes a ``"null"`` type and its boolean
+``exclusiveMinimum``/``exclusiveMaximum`` the numeric form of 3.1. Two schemas that differ only in
+the names of the components they reference are therefore equal. A reference that leads back into
+itself is left as ``{CYCLE_KEY: n}`` (the schema n references up) instead of recursing.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
@@ -31,21 +35,67 @@ from ghl_contract.schema_findings import json_type
 
 Schema = dict[str, Any]
 
-DEFAULT_OPERATION = "create-invoice-from-estimate"
-DEFAULT_ROUTE = "POST /invoices/estimate/{estimateId}/invoice"
 CYCLE_KEY = "x-ghl-recursive-ref"
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 @dataclass(frozen=True)
-class Operation:
-    """One operation's body schemas, resolved: the request and each documented response."""
+class Parameter:
+    """A parameter as an OpenAPI operation documents it, its schema resolved."""
 
-    operation_id: str
+    name: str
+    location: str  # "path", "query", "header" or "cookie"
+    required: bool
+    schema: Schema
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies it on the wire: header names are case-insensitive."""
+        return (self.location, self.name.lower() if self.location == "header" else self.name)
+
+
+# One way to authenticate: each security scheme it needs (all of them) with the scopes it needs.
+Requirement = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation, resolved: its parameters, security, request body and each response body."""
+
+    operation_id: str  # its operationId; "METHOD /path" when it has none
     label: str  # where it came from, for messages: a file path or "the pinned contract"
     request: Schema | None
-    responses: Mapping[str, Schema]  # status ("200", "422", "default") -> body schema
+    responses: Mapping[str, Schema]  # status ("200", "422", "default") -> JSON body schema
+    method: str = ""  # "POST"
+    route: str = ""  # "/things/{thingId}/action"
+    parameters: tuple[Parameter, ...] = ()
+    # The alternatives a client may authenticate with; an empty requirement means "none needed".
+    security: tuple[Requirement, ...] = ()
+    schemes: Mapping[str, str] = field(default_factory=dict)  # scheme name -> its shape, as text
+    request_required: bool = False
+    statuses: tuple[str, ...] = ()  # every documented status, with a JSON body or without
+    declared_id: str | None = None  # the operationId as written, even one shared or absent
+
+    @property
+    def title(self) -> str:
+        """``METHOD /path``."""
+        return f"{self.method} {self.route}"
+
+
+@dataclass(frozen=True)
+class RawOperation:
+    """An operation object of a document as written, with where it sits."""
+
+    operation_id: str | None
+    method: str  # lower case, as a key of the path item
+    route: str
+    operation: Mapping[str, Any]
+    item: Mapping[str, Any]  # the path item: its parameters apply to every operation under it
+
+    @property
+    def title(self) -> str:
+        return f"{self.method.upper()} {self.route}"
 
 
 def read_data(path: Path, what: str = "file") -> Any:
@@ -106,9 +156,10 @@ Lookup = Callable[[str, str], tuple[Any, str]]  # (ref, base URI) -> (target, ta
 class OpenAPIDocument:
     """An OpenAPI document read from a file, with its references resolvable."""
 
-    path: Path
+    path: Path  # an assembled document (the pinned contract) names a file that need not exist
     data: Mapping[str, Any]
     refs: Mapping[str, Path] = field(default_factory=dict)
+    label: str | None = None  # how messages name it; the path when None
     _registry: referencing.Registry[Any] = field(init=False, repr=False)
     _files: dict[str, Resource[Any]] = field(init=False, repr=False, default_factory=dict)
 
@@ -119,9 +170,13 @@ class OpenAPIDocument:
         self._registry = registry.with_resource(
             self.uri, Specification.OPAQUE.create_resource(self.data))
 
-    @property
+    @cached_property
     def uri(self) -> str:
         return self.path.resolve().as_uri()
+
+    @property
+    def name(self) -> str:
+        return self.label or str(self.path)
 
     def _retrieve(self, uri: str) -> Resource[Any]:
         # Cached so that each external file is read once and keeps one identity.
@@ -144,13 +199,12 @@ class OpenAPIDocument:
         written, fragment = urldefrag(ref)
         mapped = self.refs.get(written) if written else None
         target = ref if mapped is None else mapped.as_uri() + (f"#{fragment}" if fragment else "")
-        holder = Path(unquote(urlparse(base).path))
         try:
             resolved = self._registry.resolver(base_uri=base).lookup(target)
         except (ValueError, TypeError):
             # referencing's pointer walk met a scalar, or a name where an array wants an index
             raise UsageError(
-                f"The reference {ref!r} in {holder} cannot be resolved: its path #{fragment} "
+                f"The reference {ref!r} in {_file(base)} cannot be resolved: its path #{fragment} "
                 "goes through something that is not a JSON object."
             ) from None
         except referencing.exceptions.Unresolvable as exc:
@@ -159,17 +213,17 @@ class OpenAPIDocument:
                 raise cause from None
             if isinstance(cause, _MissingFile):
                 raise UsageError(
-                    f"The reference {ref!r} in {holder} cannot be resolved: {cause}; "
+                    f"The reference {ref!r} in {_file(base)} cannot be resolved: {cause}; "
                     f"map it with --ref {written}=FILE."
                 ) from None
             raise UsageError(
-                f"The reference {ref!r} in {holder} cannot be resolved: its target file has "
+                f"The reference {ref!r} in {_file(base)} cannot be resolved: its target file has "
                 f"nothing at #{fragment}."
             ) from None
         return resolved.contents, urljoin(base, target)
 
-    def operations(self) -> Iterator[tuple[str, str, str, Mapping[str, Any]]]:
-        """Every ``(operationId, method, path, operation object)`` of the document."""
+    def operations(self) -> Iterator[RawOperation]:
+        """Every operation of the document, in its order, with or without an operationId."""
         paths = self.data.get("paths")
         if not isinstance(paths, Mapping):
             return
@@ -178,38 +232,45 @@ class OpenAPIDocument:
                 continue
             for method in _METHODS:
                 operation = item.get(method)
-                if isinstance(operation, Mapping) and isinstance(operation.get("operationId"), str):
-                    yield operation["operationId"], method, route, operation
+                if isinstance(operation, Mapping):
+                    operation_id = operation.get("operationId")
+                    yield RawOperation(operation_id if isinstance(operation_id, str) else None,
+                                       method, str(route), operation, item)
 
     def operation_ids(self) -> list[str]:
-        return [operation_id for operation_id, *_ in self.operations()]
+        return [raw.operation_id for raw in self.operations() if raw.operation_id is not None]
+
+    def select(self, selector: str) -> list[RawOperation]:
+        """The operations `selector` names: its operationId, or ``METHOD /path``."""
+        return [raw for raw in self.operations()
+                if selector in (raw.operation_id, raw.title)]
 
     def operation(self, selector: str) -> Operation:
-        """The body schemas, resolved and merged, of the operation `selector` names: its
-        operationId, or ``METHOD /path`` when one id names several operations."""
-        matches = [(operation_id, f"{method.upper()} {route}", raw)
-                   for operation_id, method, route, raw in self.operations()
-                   if selector in (operation_id, f"{method.upper()} {route}")]
+        """The operation `selector` names (its operationId, or ``METHOD /path`` when one id names
+        several operations), resolved."""
+        matches = self.select(selector)
         if not matches:
-            raise UsageError(unknown_operation(selector, self.operation_ids(), str(self.path)))
+            raise UsageError(unknown_operation(selector, self.operation_ids(), self.name))
         if len(matches) > 1:
             # The vendor's files have done this (2025-08-08): picking one would diff the wrong one.
-            where = ", ".join(route for _, route, _ in matches)
+            where = ", ".join(raw.title for raw in matches)
             raise UsageError(f"The operation id {selector!r} names {len(matches)} operations in "
-                             f"{self.path} ({where}); name one as --operation 'METHOD /path'.")
-        operation_id, _, raw = matches[0]
-        return self._extract(operation_id, raw)
+                             f"{self.name} ({where}); name one as --operation 'METHOD /path'.")
+        return self.resolve(matches[0])
 
-    def _extract(self, operation_id: str, raw: Mapping[str, Any]) -> Operation:
+    def resolve(self, raw: RawOperation) -> Operation:
+        """`raw` with its parameters, security and bodies resolved."""
         request = None
-        body = raw.get("requestBody")
+        body = raw.operation.get("requestBody")
+        request_required = False
         if isinstance(body, Mapping):
             body, base = self._follow(body, self.uri)
+            request_required = body.get("required") is True
             media = _json_media(body)
             if media is not None:
                 request = inline(media, base, self.lookup)
         responses: dict[str, Schema] = {}
-        raw_responses = raw.get("responses")
+        raw_responses = raw.operation.get("responses")
         if not isinstance(raw_responses, Mapping):
             raw_responses = {}
         for status, response in raw_responses.items():
@@ -219,7 +280,58 @@ class OpenAPIDocument:
             media = _json_media(response)
             if media is not None:
                 responses[str(status)] = inline(media, base, self.lookup)
-        return Operation(operation_id, str(self.path), request, responses)
+        # An id the document gives several operations names none of them.
+        unique = raw.operation_id is not None and self.operation_ids().count(raw.operation_id) == 1
+        return Operation(raw.operation_id if unique and raw.operation_id else raw.title,
+                         self.name, request, responses,
+                         method=raw.method.upper(), route=raw.route,
+                         parameters=self._parameters(raw), security=self._security(raw),
+                         schemes=self._schemes(), request_required=request_required,
+                         statuses=tuple(str(status) for status in raw_responses),
+                         declared_id=raw.operation_id)
+
+    def _parameters(self, raw: RawOperation) -> tuple[Parameter, ...]:
+        """The path item's parameters, overridden by the operation's own of the same name."""
+        found: dict[tuple[str, str], Parameter] = {}
+        for holder in (raw.item, raw.operation):
+            listed = holder.get("parameters")
+            for entry in listed if isinstance(listed, list) else ():
+                if not isinstance(entry, Mapping):
+                    continue
+                entry, base = self._follow(entry, self.uri)
+                name, location = entry.get("name"), entry.get("in")
+                if not isinstance(name, str) or not isinstance(location, str):
+                    raise UsageError(f"A parameter of {raw.title} in {self.name} has no name "
+                                     "or no 'in'.")
+                written = entry.get("schema")
+                if written is None:
+                    written = _json_media(entry)
+                schema = inline(written if written is not None else {}, base, self.lookup)
+                parameter = Parameter(name, location,
+                                      entry.get("required") is True or location == "path", schema)
+                found[parameter.key] = parameter
+        return tuple(found.values())
+
+    def _security(self, raw: RawOperation) -> tuple[Requirement, ...]:
+        # An operation's own list (even an empty one) replaces the document's.
+        listed = raw.operation.get("security", self.data.get("security"))
+        if not isinstance(listed, list) or not listed:
+            return ({},)
+        requirements: list[Requirement] = []
+        for entry in listed:
+            if isinstance(entry, Mapping):
+                requirements.append({str(name): tuple(str(s) for s in scopes or ())
+                                     for name, scopes in entry.items()
+                                     if isinstance(scopes, list | None)})
+        return tuple(requirements)
+
+    def _schemes(self) -> dict[str, str]:
+        components = self.data.get("components")
+        schemes = components.get("securitySchemes") if isinstance(components, Mapping) else None
+        if not isinstance(schemes, Mapping):
+            return {}
+        return {str(name): _scheme_shape(scheme) for name, scheme in schemes.items()
+                if isinstance(scheme, Mapping)}
 
     def _follow(self, node: Mapping[str, Any], base: str) -> tuple[Mapping[str, Any], str]:
         """A request body or response object that is itself a `$ref` (components/responses)."""
@@ -229,9 +341,23 @@ class OpenAPIDocument:
                 return node, base
             target, uri = self.lookup(ref, base)
             if not isinstance(target, Mapping):
-                raise UsageError(f"The reference {ref!r} in {self.path} is not an object.")
+                raise UsageError(f"The reference {ref!r} in {self.name} is not an object.")
             node, base = target, urldefrag(uri).url
-        raise UsageError(f"The references in {self.path} loop without reaching an object.")
+        raise UsageError(f"The references in {self.name} loop without reaching an object.")
+
+
+def _scheme_shape(scheme: Mapping[str, Any]) -> str:
+    """What a security scheme asks of a request, whatever it is named: two schemes of the same
+    shape take the same credentials in the same place."""
+    kind = scheme.get("type")
+    if kind == "http":
+        return f"http {str(scheme.get('scheme', '')).lower()}"
+    if kind == "apiKey":
+        return f"apiKey {scheme.get('in')} {str(scheme.get('name', '')).lower()}"
+    if kind == "openIdConnect":
+        return f"openIdConnect {scheme.get('openIdConnectUrl')}"
+    return json.dumps({key: value for key, value in scheme.items() if key != "description"},
+                      sort_keys=True)
 
 
 def _root_cause(exc: BaseException) -> BaseException | None:
@@ -307,9 +433,10 @@ def _inline(node: Any, base: str, lookup: Lookup, stack: tuple[str, ...]) -> Any
     if isinstance(node.get("$ref"), str):
         ref = node["$ref"]
         target, uri = lookup(ref, base)
-        # A target already being expanded on this branch is a cycle: it stays a reference, as
-        # written, so that the same cycle in two documents compares equal.
-        replaced: Any = ({CYCLE_KEY: ref} if uri in stack
+        # A target already being expanded on this branch is a cycle: it stays a marker that says
+        # how many references back it leads, so that the same cycle compares equal in two
+        # documents whatever their components are named.
+        replaced: Any = ({CYCLE_KEY: len(stack) - stack.index(uri)} if uri in stack
                          else _inline(target, urldefrag(uri).url, lookup, (*stack, uri)))
         siblings = {key: value for key, value in node.items() if key != "$ref"}
         if not siblings:
@@ -329,22 +456,25 @@ def _inline(node: Any, base: str, lookup: Lookup, stack: tuple[str, ...]) -> Any
 def _well_formed(schema: Schema, base: str) -> Schema:
     """`schema` if the keywords that the diff and the lint read have the JSON shape they need;
     anything else (``type: 5``, ``required: "id"``) is a UsageError naming the file."""
-    where = Path(unquote(urlparse(base).path))
     kinds = schema.get("type")
     if kinds is not None and not (isinstance(kinds, str) or (
             isinstance(kinds, list) and all(isinstance(kind, str) for kind in kinds))):
-        raise UsageError(f"A schema in {where} has \"type\": {show(kinds)}, which is "
+        raise UsageError(f"A schema in {_file(base)} has \"type\": {show(kinds)}, which is "
                          "neither a type name nor a list of them.")
     required = schema.get("required")
     if required is not None and not (
             isinstance(required, list) and all(isinstance(name, str) for name in required)):
-        raise UsageError(f"A schema in {where} has \"required\": {show(required)}, which "
-                         "is not a list of field names.")
+        raise UsageError(f"A schema in {_file(base)} has \"required\": {show(required)}, "
+                         "which is not a list of field names.")
     properties = schema.get("properties")
     if properties is not None and not isinstance(properties, Mapping):
-        raise UsageError(f"A schema in {where} has \"properties\": {show(properties)}, "
+        raise UsageError(f"A schema in {_file(base)} has \"properties\": {show(properties)}, "
                          "which is not a JSON object.")
     return schema
+
+
+def _file(uri: str) -> Path:
+    return Path(unquote(urlparse(uri).path))
 
 
 def normalise(schema: Schema) -> Schema:
@@ -362,6 +492,12 @@ def normalise(schema: Schema) -> Schema:
             schema["type"] = [kinds, "null"]
         elif isinstance(kinds, list) and "null" not in kinds:
             schema["type"] = [*kinds, "null"]
+    for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        # OpenAPI 3.0 writes `minimum: 0, exclusiveMinimum: true`; 3.1 `exclusiveMinimum: 0`.
+        if isinstance(schema.get(exclusive), bool):
+            schema = dict(schema)
+            if schema.pop(exclusive) and bound in schema:
+                schema[exclusive] = schema.pop(bound)
     return schema
 
 
@@ -388,7 +524,21 @@ def merge(first: Schema, second: Schema) -> Schema:
         merged["type"] = kinds[0] if len(kinds) == 1 else kinds
     if isinstance(first.get("enum"), list) and isinstance(second.get("enum"), list):
         merged["enum"] = [value for value in first["enum"] if value in second["enum"]]
+    for keywords, tighter in ((_UPPER_BOUNDS, min), (_LOWER_BOUNDS, max)):
+        for keyword in keywords:
+            values = [part[keyword] for part in (first, second) if _is_number(part.get(keyword))]
+            if len(values) == 2:
+                merged[keyword] = tighter(values)
     return merged
+
+
+# Bounds that both branches of an allOf impose: the tighter one holds.
+_UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+_LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _as_list(kinds: Any) -> list[Any]:

@@ -99,8 +99,8 @@ class Payload:
 def selector(document: OpenAPIDocument, operation: manifest.Operation) -> str | None:
     """How the vendor file names the manifest's operation: by its route where the file has it
     (an id may name two routes), else by its id; None where it has neither."""
-    routes = {f"{method.upper()} {path}": operation_id
-              for operation_id, method, path, _ in document.operations()}
+    routes = {f"{raw.method.upper()} {raw.route}": raw.operation_id
+              for raw in document.operations()}
     if operation.label in routes:
         return operation.label
     return operation.id if operation.id in routes.values() else None
@@ -108,8 +108,8 @@ def selector(document: OpenAPIDocument, operation: manifest.Operation) -> str | 
 
 def raw_operation(document: OpenAPIDocument, chosen: str) -> Mapping[str, Any]:
     """The vendor's operation object, as written, that `chosen` (an id or a route) names."""
-    return next(raw for operation_id, method, path, raw in document.operations()
-                if chosen in (operation_id, f"{method.upper()} {path}"))
+    return next(raw.operation for raw in document.operations()
+                if chosen in (raw.operation_id, f"{raw.method.upper()} {raw.route}"))
 
 
 def _resolved(document: OpenAPIDocument, node: Any) -> tuple[Any, str]:

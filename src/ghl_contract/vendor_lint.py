@@ -39,12 +39,12 @@ from ghl_contract.decisions import (
 )
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Finding, Report, pointer
-from ghl_contract.openapi_source import CYCLE_KEY, OpenAPIDocument, Operation, Schema, inline
+from ghl_contract.openapi_source import CYCLE_KEY, OpenAPIDocument, Operation
 from ghl_contract.registry import ContractRegistry
 from ghl_contract.reporters.common import plural
 from ghl_contract.rules import severity
 from ghl_contract.schema_findings import json_type, schema_findings
-from ghl_contract.specdiff import diff_operations
+from ghl_contract.specdiff import contract_operation, diff_operations
 from ghl_contract.vendor_examples import (
     Example,
     selector,
@@ -345,24 +345,9 @@ def _value_at(example: Example, at: str) -> Any:
 
 
 def contract_bodies(registry: ContractRegistry, operation: manifest.Operation) -> Operation:
-    """The operation's bodies as the contract describes them, resolved, for the diff.
-
-    Kept narrow on purpose: where the diff learns every operation of the manifest, this is
-    re-pointed at its own reading of a contract.
-    """
-    references = registry.referencing
-
-    def lookup(ref: str, base: str) -> tuple[Any, str]:
-        resolved = references.resolver(base_uri=base).lookup(ref)
-        return resolved.contents, urljoin(base, ref)
-
-    def body(name: str) -> Schema:
-        return inline(registry.schema(name), registry.uri(name), lookup)
-
-    responses = {str(status): body(response.schema)
-                 for status, response in operation.responses.items()}
-    request = body(operation.request) if operation.request else None
-    return Operation(operation.id, "the pinned contract", request, responses)
+    """The operation as the contract describes it, read by the diff's one reader of contracts
+    (the assembled OpenAPI document), so the lint's divergences are the diff's."""
+    return contract_operation(registry, operation.id, "the pinned contract")
 
 
 def lint(document: OpenAPIDocument, operations: Sequence[manifest.Operation],

@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("baseline", "Write a baseline from drift reports: the findings it lists are "
                              "then acknowledged by run --baseline and check --baseline."),
     "diff": ("diff", "Compare two contracts (a schemas directory, 'pinned' or an OpenAPI file) "
-                     "for one operation: every change with its pointer, rule and severity."),
+                     "operation by operation: every change with its pointer, rule and severity."),
     "openapi": ("openapi", "Print an OpenAPI 3.1 document for this operation, assembled from the "
                            "contract's schemas."),
     "lint-vendor": ("lint_vendor", "List where a vendor OpenAPI file contradicts the documented "

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ghl_contract import reporters
+from ghl_contract.cli.diff import add_ref_argument
 from ghl_contract.decisions import load_decisions
 from ghl_contract.openapi_source import load_document, ref_mapping
 from ghl_contract.registry import pinned
@@ -23,9 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "every operation of the manifest the file describes.")
     parser.add_argument("--format", choices=reporters.FORMATS, default="text",
                         help="report format (default text).")
-    parser.add_argument("--ref", action="append", default=[], metavar="PATH=FILE",
-                        help="resolve the external reference PATH (as written in the document, "
-                             "e.g. ../common/common-schemas.json) to FILE; repeatable.")
+    add_ref_argument(parser)
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

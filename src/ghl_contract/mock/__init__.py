@@ -4,7 +4,7 @@
 (`handlers.py`), over its state in a `Store` seeded by `load_seed`; `serve` runs it with uvicorn in
 a thread. `BEHAVIOURS` are its two ways of answering (as documented, as observed live);
 `DRIFT_PROFILES` and `FAULT_PROFILES` break it on purpose (data: profiles.json). What it does,
-operation by operation and check by check, is written down in BEHAVIOUR.md beside this module.
+operation by operation and check by check, is written down in docs/mock.md.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ handler per operation, over one Store.
 The checks run in a fixed order for every operation: rate limit (429), route (404), token (401),
 Version header (400), body as it travelled (400, 413), path and query parameters (422), body
 against the operation's request schema (422), then the handler's own: unknown id (404), another
-location (403), a state that forbids it (400); see BEHAVIOUR.md. Request rules are never written
+location (403), a state that forbids it (400); see docs/mock.md. Request rules are never written
 here: headers, parameters and bodies are validated against the contract's own schemas
 (headers.json, the manifest's parameters, each operation's request schema) and the 422 messages
 are that validation's, one per problem, each naming its field (validation.py).

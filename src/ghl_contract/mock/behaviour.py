@@ -120,6 +120,6 @@ def _observed() -> Behaviour:
 DOCUMENTED = Behaviour(
     "documented",
     "As HighLevel documents it (the contract's schemas and examples); where the documentation "
-    "is silent, as BEHAVIOUR.md says.")
+    "is silent, as docs/mock.md says.")
 
 BEHAVIOURS: dict[str, Behaviour] = {profile.name: profile for profile in (DOCUMENTED, _observed())}

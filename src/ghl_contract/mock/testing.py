@@ -117,3 +117,32 @@ def _path(operation: Operation, target: str | None) -> dict[str, str]:
     if target is None:
         raise ValueError(f"{operation.id} needs the id its path names.")
     return {operation.path_names[0]: target}
+
+
+# Estimates of the packaged seed the drift scenarios below use: the documented one, and one with a
+# fixed discount (a read-back that drops it shows a different total).
+DOCUMENTED_ESTIMATE = "5f9d6d8b1b2d2c001f2d9e4b"
+DISCOUNTED_ESTIMATE = "6578278e879ad2646715e001"
+
+
+def drifted_answer(caller: Caller, operation_id: str, status: int
+                   ) -> tuple[httpx.Response, Any, dict[str, str]]:
+    """An answer of `operation_id` with `status` (what a drift profile changes), with what was
+    sent and the path parameters: (response, sent, path). A KeyError for a pair no scenario
+    gives."""
+    request = {**caller.alt, "markAsInvoiced": True, "version": "v2"}
+    if (operation_id, status) == ("create-invoice-from-estimate", 200):
+        return (caller.send(operation_id, DOCUMENTED_ESTIMATE, body=request), request,
+                {"estimateId": DOCUMENTED_ESTIMATE})
+    if (operation_id, status) == ("create-invoice-from-estimate", 422):
+        sent = {"altId": caller.location_id}
+        return (caller.send(operation_id, DOCUMENTED_ESTIMATE, body=sent), sent,
+                {"estimateId": DOCUMENTED_ESTIMATE})
+    if (operation_id, status) == ("create-new-estimate", 201):
+        return caller.create_estimate(), estimate_request(caller.location_id), {}
+    if (operation_id, status) == ("get-invoice", 200):
+        invoice = caller.convert(DISCOUNTED_ESTIMATE, mark=False).json()["invoice"]["_id"]
+        return caller.get_invoice(invoice), caller.alt, {"invoiceId": invoice}
+    if (operation_id, status) == ("list-estimates", 200):
+        return (caller.list_estimates(limit=1), {**caller.alt, "limit": "1", "offset": "0"}, {})
+    raise KeyError((operation_id, status))

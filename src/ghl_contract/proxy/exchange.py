@@ -41,7 +41,7 @@ class Forwarded:
 
     @property
     def source(self) -> str:
-        """How a finding names this exchange: ``#12 POST /invoices/estimate/e1/invoice``."""
+        """How a finding names this exchange: ``#12 POST /things/t1/action``."""
         target = self.target
         if len(target) > SHOWN_TARGET:
             target = target[: SHOWN_TARGET - 1] + "…"

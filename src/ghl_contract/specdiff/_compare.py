@@ -1,6 +1,13 @@
-"""Compares two resolved body schemas: one change, one finding, judged from the consumer's side.
+"""Compares two resolved schemas of one value: one change, one finding, judged from the consumer's
+side.
 
-The walk follows the payload: a pointer names a place in the body
+A change either lets fewer values through (it narrows), more (it widens), or neither (the two
+cannot be compared). What that means for a client depends on who writes the value: a request
+value is written by the client, so narrowing breaks it; a response value is read by the client,
+so widening breaks it. The rule codes say the change (``length-widened``); the rule table
+(`ghl_contract.rules`) says, for each side, whether it breaks a client and why.
+
+The walk follows the payload: a pointer names a place in the value
 (``/invoice/invoiceItems/*/amount``, ``*`` for every item of an array or every value of a map),
 never a place in the schema file. Where a type changes outright (string to number, array to
 object) the walk stops there: what lies below belongs to another kind of value, and listing it
@@ -10,27 +17,33 @@ would report one change many times.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any, Literal
 
 from ghl_contract.findings import Finding, pointer
 from ghl_contract.openapi_source import CYCLE_KEY
-from ghl_contract.rules import severity
+from ghl_contract.rules import finding
 
 Side = Literal["request", "response"]
 Schema = Mapping[str, Any]
-Path = tuple[str, ...]
+Steps = tuple[str, ...]  # a place in the value, as the keys and "*"s that lead to it
 
-# Bounds: a larger maximum or a smaller minimum lets more values through.
-_UPPER = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties", "maxContains")
-_LOWER = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties", "minContains")
+# Length-like bounds by family: (rule family, keyword of the lower bound, of the upper bound).
+_COUNTS = (("length", "minLength", "maxLength"),
+           ("items", "minItems", "maxItems"),
+           ("property-count", "minProperties", "maxProperties"))
 _ALTERNATIVES = ("oneOf", "anyOf")
-# Compared as a whole: a difference is one finding naming the keyword. if/then/else is one rule.
-_WHOLE = ("multipleOf", "pattern", "uniqueItems", "const", "not", "dependentRequired",
-          "dependentSchemas", "patternProperties", "propertyNames", "contains", "prefixItems",
+# Constraints without a rule of their own: added narrows, removed widens, changed is incomparable.
+# if/then/else is one constraint.
+_OTHER = ("not", "contains", "minContains", "maxContains", "dependentRequired",
+          "dependentSchemas", "patternProperties", "propertyNames", "prefixItems",
           "unevaluatedProperties", "unevaluatedItems", CYCLE_KEY)
 _CONDITIONAL = ("if", "then", "else")
+# A pattern that every string matches says nothing.
+_ANY_PATTERN = frozenset({"", ".*", "^.*$", "^.*", ".*$"})
 
 
 def _canonical(value: Any) -> str:
@@ -45,6 +58,10 @@ def _short(value: Any) -> str:
     """A value for a sentence: in full when short; `expected`/`actual` carry it whole."""
     text = _json(value)
     return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _types(schema: Schema) -> frozenset[str] | None:
@@ -93,88 +110,268 @@ def _as_schema(value: Any) -> Schema:
     return {"not": {}} if value is False else {}
 
 
+def _pattern(schema: Schema) -> Any:
+    value = schema.get("pattern")
+    return None if value in _ANY_PATTERN else value
+
+
+# --- bounds ---------------------------------------------------------------------------------
+
+# A bound as (value, strict): strict for the exclusive forms. None is no bound.
+Bound = tuple[float, bool] | None
+
+
+def _bounds(schema: Schema, inclusive: str, exclusive: str) -> list[tuple[float, bool]]:
+    return [(schema[key], strict) for key, strict in ((inclusive, False), (exclusive, True))
+            if _is_number(schema.get(key))]
+
+
+def _lower(schema: Schema) -> Bound:
+    """The lower bound of a number: the tighter of minimum and exclusiveMinimum."""
+    return max(_bounds(schema, "minimum", "exclusiveMinimum"), default=None)
+
+
+def _upper(schema: Schema) -> Bound:
+    """The upper bound of a number: the tighter of maximum and exclusiveMaximum."""
+    return min(_bounds(schema, "maximum", "exclusiveMaximum"),
+               key=lambda bound: (bound[0], not bound[1]), default=None)
+
+
+def _lower_text(bound: Bound) -> str:
+    if bound is None:
+        return "no lower bound"
+    return f"{'more than' if bound[1] else 'at least'} {_json(bound[0])}"
+
+
+def _upper_text(bound: Bound) -> str:
+    if bound is None:
+        return "no upper bound"
+    return f"{'less than' if bound[1] else 'at most'} {_json(bound[0])}"
+
+
+def _lower_narrowed(old: Bound, new: Bound) -> bool:
+    """Whether the new lower bound lets fewer values through than the old."""
+    if new is None:
+        return False
+    return old is None or new[0] > old[0] or (new[0] == old[0] and new[1] and not old[1])
+
+
+def _upper_narrowed(old: Bound, new: Bound) -> bool:
+    if new is None:
+        return False
+    return old is None or new[0] < old[0] or (new[0] == old[0] and new[1] and not old[1])
+
+
+def _multiple(of: Any, value: Any) -> bool:
+    """Whether `value` is a whole multiple of `of` (exactly, decimals included)."""
+    try:
+        return (Fraction(str(value)) / Fraction(str(of))).denominator == 1
+    except (ValueError, ZeroDivisionError):
+        return False
+
+
+# --- the walk -------------------------------------------------------------------------------
+
+
 @dataclass
 class SchemaDiff:
-    """The findings between two schemas of one body (`source`: "request", "response 200"...)."""
+    """The findings between two schemas of one value.
+
+    `side` says who writes the value (a request) or reads it (a response); `source` where it
+    travels ("request", "response 200", "parameters"); `subject` how a sentence names its top
+    level; `prefix` the pointer of that top level (a parameter's ``/parameters/header/Version``);
+    `operation` the operation the findings belong to.
+    """
 
     side: Side
     source: str
+    subject: str = "The body"
+    prefix: Steps = ()
+    operation: str | None = None
     findings: list[Finding] = field(default_factory=list)
 
+    def emit(self, change: str, path: Steps, message: str, expected: Any, actual: Any) -> None:
+        made = finding(f"{self.side}-{change}", pointer((*self.prefix, *path)), message,
+                       expected, actual)
+        self.findings.append(replace(made, source=self.source, operation=self.operation))
+
+    def at(self, path: Steps) -> str:
+        """How a sentence names the place `path`."""
+        if not path:
+            return self.subject
+        place = pointer(path)
+        return f"{place} of {self.subject[:1].lower()}{self.subject[1:]}" if self.prefix else place
+
     @property
-    def body(self) -> str:
-        if self.side == "request":
-            return "the request body"
-        status = self.source.removeprefix("response ").strip()
-        return f"the {status} response"
+    def _sends(self) -> bool:
+        return self.side == "request"
 
-    def emit(self, change: str, path: Path, message: str, expected: Any, actual: Any) -> None:
-        rule = f"{self.side}-{change}"
-        self.findings.append(
-            Finding(pointer(path), rule, severity(rule), message, expected, actual, self.source))
-
-    def at(self, path: Path) -> str:
-        return f"{pointer(path)} in {self.body}" if path else f"The top level of {self.body}"
-
-    def compare(self, old: Schema, new: Schema, path: Path = ()) -> None:
+    def compare(self, old: Schema, new: Schema, path: Steps = ()) -> None:
         if old == new:
             return
         old_types, new_types = _types(old), _types(new)
-        change = type_change(old_types, new_types)
-        if change is not None:
-            self.emit(f"type-{change}", path,
-                      f"{self.at(path)} changed type from {type_text(old_types)} to "
-                      f"{type_text(new_types)}.",
-                      type_text(old_types), type_text(new_types))
-            if change == "changed":
-                return
+        if not self._type(old_types, new_types, path):
+            return
         self._enum(old, new, path)
+        self._const(old, new, path)
         self._format(old, new, path)
+        self._pattern(old, new, path)
+        self._range(old, new, path)
+        for family, low, high in _COUNTS:
+            self._counts(family, low, high, old, new, path)
         if _admits(old_types, "object") and _admits(new_types, "object"):
             self._object(old, new, path)
             self._additional(old, new, path)
         if _admits(old_types, "array") and _admits(new_types, "array"):
-            old_items, new_items = old.get("items", {}), new.get("items", {})
-            if not isinstance(old_items, list) and not isinstance(new_items, list):
-                self.compare(_as_schema(old_items), _as_schema(new_items), (*path, "*"))
-            elif old_items != new_items:
-                self._constraint("items", old_items, new_items, path)
-        self._constraints(old, new, path)
+            self._array(old, new, path)
+        for keyword in _ALTERNATIVES:
+            self._alternatives(keyword, old.get(keyword), new.get(keyword), path)
+        self._others(old, new, path)
 
-    def _enum(self, old: Schema, new: Schema, path: Path) -> None:
-        old_values, new_values = old.get("enum"), new.get("enum")
-        if old_values == new_values:
+    # -- types
+
+    def _type(self, old: frozenset[str] | None, new: frozenset[str] | None, path: Steps) -> bool:
+        """Report a change of JSON types; False when the value became another kind of value."""
+        where = self.at(path)
+        if old is not None and new is not None and ("null" in old) != ("null" in new):
+            # null is reported on its own: "may now be null" reads better than a type list
+            added = "null" in new
+            if self._sends:
+                text = "now accepts null" if added else "no longer accepts null"
+            else:
+                text = "may now be null" if added else "is no longer null"
+            self.emit("nullable-added" if added else "nullable-removed", path,
+                      f"{where} {text}.", type_text(old), type_text(new))
+            old, new = old - {"null"}, new - {"null"}
+            if not old or not new:
+                return True
+        change = type_change(old, new)
+        if change is None:
+            return True
+        self.emit(f"type-{change}", path,
+                  f"{where} changed type from {type_text(old)} to {type_text(new)}.",
+                  type_text(old), type_text(new))
+        return change != "changed"
+
+    # -- values
+
+    def _enum(self, old: Schema, new: Schema, path: Steps) -> None:
+        before, after = old.get("enum"), new.get("enum")
+        before = before if isinstance(before, list) else None
+        after = after if isinstance(after, list) else None
+        if before == after:
             return
-        if not isinstance(old_values, list) or not isinstance(new_values, list):
-            self._constraint("enum", old_values, new_values, path)
+        where = self.at(path)
+        if before is None or after is None:
+            if after is not None:
+                self.emit("enum-added", path, f"{where} is now limited to {_short(after)}.",
+                          "any value", after)
+            else:
+                self.emit("enum-removed", path,
+                          f"{where} is no longer limited to {_short(before)}.",
+                          before, "any value")
             return
-        old_keys = {_canonical(value) for value in old_values}
-        new_keys = {_canonical(value) for value in new_values}
-        for value in new_values:
+        old_keys = {_canonical(value) for value in before}
+        new_keys = {_canonical(value) for value in after}
+        for value in after:
             if _canonical(value) not in old_keys:
-                self.emit("enum-value-added", path,
-                          f"{self.at(path)} has a new value {_json(value)}.",
-                          old_values, new_values)
-        for value in old_values:
+                verb = "accepts" if self._sends else "may carry"
+                self.emit("enum-value-added", path, f"{where} {verb} a new value {_json(value)}.",
+                          before, after)
+        for value in before:
             if _canonical(value) not in new_keys:
+                verb = "accepts" if self._sends else "carries"
                 self.emit("enum-value-removed", path,
-                          f"{self.at(path)} no longer has the value {_json(value)}.",
-                          old_values, new_values)
+                          f"{where} no longer {verb} the value {_json(value)}.", before, after)
 
-    def _format(self, old: Schema, new: Schema, path: Path) -> None:
-        old_format, new_format = old.get("format"), new.get("format")
-        if old_format == new_format:
+    def _const(self, old: Schema, new: Schema, path: Steps) -> None:
+        if "const" not in old and "const" not in new:
             return
-        if new_format is None:
-            self.emit("format-removed", path,
-                      f"{self.at(path)} no longer has format {old_format}.", old_format, "none")
+        before, after = old.get("const"), new.get("const")
+        if "const" in old and "const" in new and _canonical(before) == _canonical(after):
+            return
+        where = self.at(path)
+        if "const" not in old:
+            self.emit("const-added", path, f"{where} is now always {_short(after)}.",
+                      "any value", after)
+        elif "const" not in new:
+            self.emit("const-removed", path, f"{where} is no longer always {_short(before)}.",
+                      before, "any value")
         else:
-            was = f" (it had {old_format})" if old_format is not None else " (it had none)"
-            self.emit("format-changed", path,
-                      f"{self.at(path)} now has format {new_format}{was}.",
-                      old_format or "none", new_format)
+            self.emit("const-changed", path,
+                      f"{where} is now always {_short(after)} (it was {_short(before)}).",
+                      before, after)
 
-    def _object(self, old: Schema, new: Schema, path: Path) -> None:
+    def _format(self, old: Schema, new: Schema, path: Steps) -> None:
+        self._added_removed_changed("format", old.get("format"), new.get("format"), path)
+
+    def _pattern(self, old: Schema, new: Schema, path: Steps) -> None:
+        self._added_removed_changed("pattern", _pattern(old), _pattern(new), path)
+
+    def _added_removed_changed(self, keyword: str, before: Any, after: Any, path: Steps) -> None:
+        if before == after:
+            return
+        where = self.at(path)
+        if before is None:
+            self.emit(f"{keyword}-added", path, f"{where} now has {keyword} {_short(after)}.",
+                      "none", after)
+        elif after is None:
+            self.emit(f"{keyword}-removed", path,
+                      f"{where} no longer has {keyword} {_short(before)}.", before, "none")
+        else:
+            self.emit(f"{keyword}-changed", path,
+                      f"{where} now has {keyword} {_short(after)} (it had {_short(before)}).",
+                      before, after)
+
+    # -- bounds
+
+    def _range(self, old: Schema, new: Schema, path: Steps) -> None:
+        where = self.at(path)
+        for bound, narrowed, text in ((_lower, _lower_narrowed, _lower_text),
+                                      (_upper, _upper_narrowed, _upper_text)):
+            before, after = bound(old), bound(new)
+            if before == after:
+                continue
+            change = "range-narrowed" if narrowed(before, after) else "range-widened"
+            self.emit(change, path, f"{where} went from {text(before)} to {text(after)}.",
+                      text(before), text(after))
+        before, after = old.get("multipleOf"), new.get("multipleOf")
+        if before == after:
+            return
+        if before is None or (after is not None and _multiple(before, after)):
+            change = "range-narrowed"
+        elif after is None or _multiple(after, before):
+            change = "range-widened"
+        else:
+            change = "range-changed"
+        self.emit(change, path, f"{where} went from {self._multiple_text(before)} to "
+                                f"{self._multiple_text(after)}.", before, after)
+
+    @staticmethod
+    def _multiple_text(value: Any) -> str:
+        return "any multiple" if value is None else f"multiples of {_json(value)}"
+
+    def _counts(self, family: str, low: str, high: str, old: Schema, new: Schema,
+                path: Steps) -> None:
+        where = self.at(path)
+        for keyword, tighter in ((low, operator.gt), (high, operator.lt)):
+            before, after = old.get(keyword), new.get(keyword)
+            if before == after or not (_is_number(before) or _is_number(after)):
+                continue
+            narrowed = after is not None and (before is None or tighter(after, before))
+            change = f"{family}-{'narrowed' if narrowed else 'widened'}"
+            if before is None:
+                text = f"{where} gained {keyword} {_json(after)}."
+            elif after is None:
+                text = f"{where} lost {keyword} {_json(before)}."
+            else:
+                text = f"{where} changed {keyword} from {_json(before)} to {_json(after)}."
+            self.emit(change, path, text, before if before is not None else "none",
+                      after if after is not None else "none")
+
+    # -- objects
+
+    def _object(self, old: Schema, new: Schema, path: Steps) -> None:
         old_props = _properties(old)
         new_props = _properties(new)
         old_required = set(old.get("required") or ())
@@ -185,9 +382,10 @@ class SchemaDiff:
             at_path = (*path, name)
             where = self.at(at_path)
             if name in old_props and name not in new_props:
-                self._removed(name, old_props[name], at_path, rejects_unknown)
+                self._removed(old_props[name], at_path, rejects_unknown,
+                              name in old_required and name not in new_required)
             elif name in new_props and name not in old_props:
-                if self.side == "request" and name in new_required:
+                if self._sends and name in new_required:
                     self.emit("required-added", at_path, f"{where} is a new required field.",
                               "absent", "required")
                 else:
@@ -204,10 +402,11 @@ class SchemaDiff:
                     self.compare(_as_schema(old_props[name]), _as_schema(new_props[name]),
                                  at_path)
 
-    def _removed(self, name: str, old: Any, path: Path, rejects_unknown: bool) -> None:
+    def _removed(self, old: Any, path: Steps, rejects_unknown: bool, was_required: bool) -> None:
         where = self.at(path)
-        if self.side == "response":
-            self.emit("property-removed", path, f"{where} is no longer declared.",
+        required = " (it was required)" if was_required else ""
+        if not self._sends:
+            self.emit("property-removed", path, f"{where} is no longer declared{required}.",
                       _describe(old), "absent")
         elif rejects_unknown:
             self.emit("property-rejected", path,
@@ -218,22 +417,69 @@ class SchemaDiff:
                       f"{where} is no longer declared; undeclared fields are still accepted.",
                       _describe(old), "absent")
 
-    def _additional(self, old: Schema, new: Schema, path: Path) -> None:
+    def _additional(self, old: Schema, new: Schema, path: Steps) -> None:
         before = old.get("additionalProperties", True)
         after = new.get("additionalProperties", True)
         if before == after or (_is_open(before) and _is_open(after)):
             return
         if after is False:
             self.emit("additional-properties-closed", path,
-                      f"{self.at(path)} no longer allows undeclared fields.", "allowed", "rejected")
+                      f"{self.at(path)} no longer allows undeclared fields.", "allowed",
+                      "rejected")
         elif before is False:
             self.emit("additional-properties-opened", path,
                       f"{self.at(path)} now allows undeclared fields.", "rejected", "allowed")
         else:
             self.compare(_as_schema(before), _as_schema(after), (*path, "*"))
 
-    def _constraints(self, old: Schema, new: Schema, path: Path) -> None:
-        for keyword in (*_UPPER, *_LOWER, *_ALTERNATIVES, *_WHOLE):
+    # -- arrays
+
+    def _array(self, old: Schema, new: Schema, path: Steps) -> None:
+        old_items, new_items = old.get("items", {}), new.get("items", {})
+        if not isinstance(old_items, list) and not isinstance(new_items, list):
+            self.compare(_as_schema(old_items), _as_schema(new_items), (*path, "*"))
+        elif old_items != new_items:
+            self._constraint("items", old_items, new_items, path)
+        before, after = old.get("uniqueItems") is True, new.get("uniqueItems") is True
+        if before != after:
+            self.emit("items-narrowed" if after else "items-widened", path,
+                      f"{self.at(path)} {'now' if after else 'no longer'} holds unique items "
+                      "only.", before, after)
+
+    # -- alternatives
+
+    def _alternatives(self, keyword: str, before: Any, after: Any, path: Steps) -> None:
+        """Branches are paired by shape; a branch left on each side is paired in order and
+        compared at the same place, since it describes the same value."""
+        if before == after:
+            return
+        if not isinstance(before, list) or not isinstance(after, list):
+            self._constraint(keyword, before, after, path)
+            return
+        new_keys = [_canonical(branch) for branch in after]
+        old_keys = [_canonical(branch) for branch in before]
+        gone = [branch for branch, key in zip(before, old_keys, strict=True)
+                if key not in new_keys]
+        came = [branch for branch, key in zip(after, new_keys, strict=True)
+                if key not in old_keys]
+        for old_branch, new_branch in zip(gone, came, strict=False):
+            self.compare(_as_schema(old_branch), _as_schema(new_branch), path)
+        where = self.at(path)
+        for branch in came[len(gone):]:
+            verb = "accepts" if self._sends else "may carry"
+            self.emit("branch-added", path,
+                      f"{where} {verb} one more {keyword} shape: {_branch_text(branch)}.",
+                      len(before), len(after))
+        for branch in gone[len(came):]:
+            verb = "accepts" if self._sends else "carries"
+            self.emit("branch-removed", path,
+                      f"{where} no longer {verb} the {keyword} shape {_branch_text(branch)}.",
+                      len(before), len(after))
+
+    # -- the rest
+
+    def _others(self, old: Schema, new: Schema, path: Steps) -> None:
+        for keyword in _OTHER:
             if old.get(keyword) != new.get(keyword):
                 self._constraint(keyword, old.get(keyword), new.get(keyword), path)
         old_if = {key: old[key] for key in _CONDITIONAL if key in old}
@@ -241,21 +487,20 @@ class SchemaDiff:
         if old_if != new_if:
             self._constraint("if/then/else", old_if or None, new_if or None, path)
 
-    def _constraint(self, keyword: str, before: Any, after: Any, path: Path) -> None:
+    def _constraint(self, keyword: str, before: Any, after: Any, path: Steps) -> None:
         where = self.at(path)
         if before is None:
-            self.emit("constraint-tightened", path,
-                      f"{where} gained the constraint {keyword}: {_short(after)}.", "absent", after)
-            return
-        if after is None:
-            self.emit("constraint-relaxed", path,
-                      f"{where} lost the constraint {keyword}: {_short(before)}.", before, "absent")
-            return
-        change = {"looser": "constraint-relaxed", "tighter": "constraint-tightened"}.get(
-            _direction(keyword, before, after) or "", "constraint-changed")
-        self.emit(change, path,
-                  f"{where} changed its {keyword} constraint from {_short(before)} to "
-                  f"{_short(after)}.", before, after)
+            self.emit("constraint-added", path,
+                      f"{where} gained the constraint {keyword}: {_short(after)}.", "absent",
+                      after)
+        elif after is None:
+            self.emit("constraint-removed", path,
+                      f"{where} lost the constraint {keyword}: {_short(before)}.", before,
+                      "absent")
+        else:
+            self.emit("constraint-changed", path,
+                      f"{where} changed its {keyword} constraint from {_short(before)} to "
+                      f"{_short(after)}.", before, after)
 
 
 def _properties(schema: Schema) -> Mapping[str, Any]:
@@ -267,20 +512,11 @@ def _is_open(value: Any) -> bool:
     return value is True or value == {}
 
 
-def _direction(keyword: str, before: Any, after: Any) -> str | None:
-    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (before, after))
-    if numbers and keyword in _UPPER:
-        return "looser" if after > before else "tighter"
-    if numbers and keyword in _LOWER:
-        return "looser" if after < before else "tighter"
-    if keyword in _ALTERNATIVES and isinstance(before, list) and isinstance(after, list):
-        old_keys, new_keys = _keys(before), _keys(after)
-        if old_keys <= new_keys:
-            return "looser"
-        if new_keys <= old_keys:
-            return "tighter"
-    return None
-
-
-def _keys(values: Iterable[Any]) -> set[str]:
-    return {_canonical(value) for value in values}
+def _branch_text(branch: Any) -> str:
+    if not isinstance(branch, Mapping):
+        return _short(branch)
+    title = branch.get("title")
+    kinds = type_text(_types(branch))
+    names: Sequence[str] = list(_properties(branch))
+    fields = f" with {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}" if names else ""
+    return f"{title} ({kinds}{fields})" if isinstance(title, str) else f"{kinds}{fields}"

@@ -1,74 +1,66 @@
-"""Turns a contract named on the command line (pinned, a directory, a file) into an Operation."""
+"""Turns a contract named on the command line into an OpenAPI document: one way for every kind.
+
+``pinned`` and a directory of this project's schemas are assembled by `ghl_contract.openapi_doc`
+(the document ``ghl-contract openapi`` prints, every operation of the contract's manifest) and then
+read exactly like a vendor's file; a file is read as it is.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urljoin
 
-import referencing.exceptions
-
+from ghl_contract import openapi_doc
 from ghl_contract.errors import UsageError
 from ghl_contract.openapi_source import (
-    DEFAULT_OPERATION,
-    DEFAULT_ROUTE,
+    OpenAPIDocument,
     Operation,
-    Schema,
-    inline,
     load_document,
 )
 from ghl_contract.registry import ContractRegistry, pinned
 
 PINNED = "pinned"
-_ERROR_FILE = re.compile(r"^error-(\d{3})\.json$")
 
 
-def load_operation(spec: str, operation_id: str = DEFAULT_OPERATION,
-                   refs: Mapping[str, Path] | None = None) -> Operation:
+@dataclass(frozen=True)
+class Source:
+    """A side of a diff: its document, and whether it is one of this project's contracts."""
+
+    document: OpenAPIDocument
+    contract: bool
+
+
+def contract_document(registry: ContractRegistry, label: str | None = None) -> OpenAPIDocument:
+    """The contract as the OpenAPI document `ghl-contract openapi` prints, held in memory."""
+    # It names a file in the contract's directory that need not exist: its references are all
+    # local, so nothing is read from there.
+    return OpenAPIDocument(registry.directory / "openapi.json", openapi_doc.build(registry),
+                           label=label or str(registry.directory))
+
+
+def load_source(spec: str, refs: Mapping[str, Path] | None = None) -> Source:
     """`spec` is ``pinned``, a directory of this project's schemas, or an OpenAPI document."""
     if spec == PINNED:
-        return contract_operation(pinned(), operation_id, "the pinned contract")
+        return Source(contract_document(pinned(), "the pinned contract"), contract=True)
     path = Path(spec)
     if path.is_dir():
-        return contract_operation(ContractRegistry.load(path), operation_id, str(path))
+        return Source(contract_document(ContractRegistry.load(path)), contract=True)
     if not path.exists():
-        raise UsageError(f"{spec} does not exist (a contract is 'pinned', a schemas directory "
+        raise UsageError(f"{spec} does not exist (a contract is '{PINNED}', a schemas directory "
                          "or an OpenAPI file).")
-    return load_document(path, refs).operation(operation_id)
+    return Source(load_document(path, refs), contract=False)
 
 
-def contract_operation(registry: ContractRegistry, operation_id: str = DEFAULT_OPERATION,
+def contract_operation(registry: ContractRegistry, operation_id: str | None = None,
                        label: str | None = None) -> Operation:
-    """The operation as a contract directory describes it: request.json, response-200.json and
-    error-NNN.json (error.json, the shape for any other status, as ``default``)."""
-    label = label or str(registry.directory)
-    if operation_id not in (DEFAULT_OPERATION, DEFAULT_ROUTE):
-        raise UsageError(
-            f"The contract {label} describes only {DEFAULT_OPERATION}, not {operation_id!r}.")
-    if "response-200.json" not in registry.documents:
-        raise UsageError(f"The contract {label} has no response-200.json.")
-    references = registry.referencing
+    """One operation of a contract (default: its manifest's primary one), read from its
+    assembled document like any other."""
+    operation_id = operation_id or registry.manifest.primary.id
+    document = contract_document(registry, label)
+    if not document.select(operation_id):
+        described = ", ".join(document.operation_ids())
+        raise UsageError(f"{document.name[:1].upper()}{document.name[1:]} describes only "
+                         f"{described}, not {operation_id!r}.")
+    return document.operation(operation_id)
 
-    def lookup(ref: str, base: str) -> tuple[Any, str]:
-        try:
-            resolved = references.resolver(base_uri=base).lookup(ref)
-        except referencing.exceptions.Unresolvable:
-            raise UsageError(
-                f"The reference {ref!r} in {base} of the contract {label} cannot be resolved."
-            ) from None
-        return resolved.contents, urljoin(base, ref)
-
-    def schema(name: str) -> Schema:
-        return inline(registry.schema(name), registry.uri(name), lookup)
-
-    responses: dict[str, Schema] = {"200": schema("response-200.json")}
-    for name in sorted(registry.documents):
-        match = _ERROR_FILE.match(name)
-        if match:
-            responses[match.group(1)] = schema(name)
-    # error.json is the body the checker expects of an undocumented status, not a documented
-    # response: the contract lists its statuses, as `ghl-contract openapi` does.
-    request = schema("request.json") if "request.json" in registry.documents else None
-    return Operation(DEFAULT_OPERATION, label, request, responses)
