@@ -193,12 +193,14 @@ def _currency(facts: Facts) -> list[Finding]:
 
 @invariant("location-mismatch", objects=("invoice", "estimate"),
            reads=(("invoice", "/altId"), ("estimate", "/altId")))
-def _same_location(facts: Facts) -> Iterator[Finding]:
-    ours, theirs = facts.value("invoice").get("altId"), facts.value("estimate").get("altId")
-    if isinstance(ours, str) and isinstance(theirs, str) and ours != theirs:
-        yield finding("location-mismatch", facts.at("invoice", "/altId"),
-                      f"The invoice is in location {show(ours)}, but its estimate is in "
-                      f"{show(theirs)}.", theirs, ours)
+def _same_location(facts: Facts) -> list[Finding]:
+    objects = facts.objects
+    ours, theirs = objects["invoice"][1].get("altId"), objects["estimate"][1].get("altId")
+    if ours == theirs or not isinstance(ours, str) or not isinstance(theirs, str):
+        return []
+    return [finding("location-mismatch", facts.at("invoice", "/altId"),
+                    f"The invoice is in location {show(ours)}, but its estimate is in "
+                    f"{show(theirs)}.", theirs, ours)]
 
 
 # --- exchange invariants: the body and what was sent -------------------------------------------
