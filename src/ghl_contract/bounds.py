@@ -13,10 +13,11 @@ and nothing is added. A valid payload is never walked here: its depth is no drif
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ghl_contract.findings import Finding, pointer
-from ghl_contract.rules import severity
+from ghl_contract.rules import finding
 from ghl_contract.settings import MAX_DEPTH
 
 Path = tuple[Any, ...]
@@ -43,11 +44,11 @@ def depth_bounded(judge: Callable[[Any], list[Finding]], payload: Any, source: s
             anchors.append(cut)  # the payload breaks the contract only below the cut
     for at in dict.fromkeys(anchors):
         where = at or "The payload"
-        kept.append(Finding(
-            at, "nesting-too-deep", severity("nesting-too-deep"),
+        kept.append(replace(finding(
+            "nesting-too-deep", at,
             f"{where} holds arrays or objects nested {depth} levels deep, past the {limit} "
             f"levels the checker walks ({MAX_DEPTH.env}).", f"at most {limit} levels",
-            f"{depth} levels", source))
+            f"{depth} levels"), source=source))
     return kept
 
 
