@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -194,14 +195,14 @@ def test_an_unreadable_file_is_reported_and_the_rest_checked(
         documented_request: dict[str, Any]) -> None:
     locked = _write_json(tmp_path / "a.json", documented_request)
     _write_json(tmp_path / "b.json", {**documented_request, "altId": 5})
-    real = Path.read_bytes
+    real = Path.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self == locked:
+    def opened(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == locked:  # root reads any file whatever its mode: refuse it here
             raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", opened)
     code, report = check_json(str(tmp_path), "--kind", "request")
     assert code == 2
     assert report["problems"] == [f"{locked} cannot be read (Permission denied)."]
@@ -299,9 +300,25 @@ def test_usage_errors_are_one_sentence_and_exit_2(tmp_path: Path, argv: list[str
     assert "Traceback" not in err
 
 
-def test_workers_report_exactly_what_one_process_reports(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        documented_response: dict[str, Any]) -> None:
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The worker pools `check` starts, by their number of workers; chunks are made small (16 kB)
+    so that a few payloads give each worker several, and four cores are assumed."""
+    started: list[int] = []
+
+    class Counted(ProcessPoolExecutor):
+        def __init__(self, workers: int, **kwargs: Any) -> None:
+            started.append(workers)
+            super().__init__(workers, **kwargs)
+
+    monkeypatch.setattr(check_command, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(check_command, "_CHUNK_BYTES", 16_000)
+    monkeypatch.setattr(check_command, "_cores", lambda: 4)  # two workers even on one core
+    return started
+
+
+def _mixed_lines(documented_response: dict[str, Any]) -> list[bytes]:
+    """120 lines: documented responses, drifted ones, lines that are not JSON, blank lines."""
     drifted = json.loads(json.dumps(documented_response))
     drifted["invoice"]["status"] = "pending"
     lines = []
@@ -314,19 +331,14 @@ def test_workers_report_exactly_what_one_process_reports(
             lines.append(b"")
         else:
             lines.append(orjson.dumps(documented_response))
+    return lines
+
+
+def test_workers_report_exactly_what_one_process_reports(
+        tmp_path: Path, pools: list[int], documented_response: dict[str, Any]) -> None:
     path = tmp_path / "many.ndjson"
     # a byte-order mark first and no line break last, as some tools write them
-    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines))
-    monkeypatch.setattr(check_command, "_CHUNK_BYTES", 16_000)  # several chunks per worker
-    monkeypatch.setattr(check_command, "_cores", lambda: 4)  # two workers even on one core
-    pools: list[int] = []
-    parallel = check_command.check_parallel
-
-    def counted(*args: Any) -> Any:
-        pools.append(args[-1])
-        return parallel(*args)
-
-    monkeypatch.setattr(check_command, "check_parallel", counted)
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(_mixed_lines(documented_response)))
     one = check(str(path), "--format", "json", "--jobs", "1")
     assert pools == []
     two = check(str(path), "--format", "json", "--jobs", "2")
@@ -339,35 +351,51 @@ def test_workers_report_exactly_what_one_process_reports(
         f"{path}:{n}" for n in (6, 43, 80, 117)]
 
 
-@pytest.mark.parametrize(("requested", "cores", "lines", "workers"), [
-    pytest.param(10**14, 4, 1, 1, id="huge-one-chunk"),
-    pytest.param(10**14, 4, 3, 3, id="huge-bounded-by-chunks"),
-    pytest.param(10**14, 2, 50, 2, id="huge-bounded-by-cores"),
-    pytest.param(3, 8, 50, 3, id="within-bounds"),
-    pytest.param(None, 8, 50, 1, id="default-small-file"),
+def test_workers_check_standard_input_as_one_process_does(
+        stdin: Any, pools: list[int], documented_response: dict[str, Any]) -> None:
+    data = b"\n".join(_mixed_lines(documented_response)) + b"\n"
+    stdin(data)
+    one = check("-", "--format", "json", "--jobs", "1")
+    stdin(data)
+    two = check("-", "--format", "json", "--jobs", "2")
+    assert (pools, two) == ([2], one)
+    assert json.loads(one[1])["summary"]["checked"] == 111
+
+
+def test_workers_check_a_directory_of_small_files_as_one_process_does(
+        tmp_path: Path, pools: list[int], documented_response: dict[str, Any]) -> None:
+    for number, line in enumerate(_mixed_lines(documented_response)):
+        (tmp_path / f"{number:03}.json").write_bytes(line)
+    one = check(str(tmp_path), "--format", "json", "--jobs", "1")
+    two = check(str(tmp_path), "--format", "json", "--jobs", "2")
+    assert (pools, two) == ([2], one)
+    report = json.loads(one[1])
+    assert (report["summary"]["checked"], len(report["problems"])) == (111, 9)
+
+
+@pytest.mark.parametrize(("requested", "cores", "sizes", "workers"), [
+    pytest.param(10**14, 4, [9], 1, id="huge-one-chunk"),
+    pytest.param(10**14, 4, [27], 3, id="huge-bounded-by-chunks"),
+    pytest.param(10**14, 4, [9, 9, 9], 3, id="huge-bounded-by-the-chunks-of-all-files"),
+    pytest.param(10**14, 2, [450], 2, id="huge-bounded-by-cores"),
+    pytest.param(3, 8, [450], 3, id="within-bounds"),
+    pytest.param(None, 8, [450], 1, id="default-small-file"),
+    pytest.param(None, 2, [450, None], 2, id="default-with-standard-input"),
+    pytest.param(1, 2, [None], 1, id="one-job-with-standard-input"),
 ])
 def test_jobs_never_exceed_the_cores_or_the_chunks(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, requested: int | None, cores: int,
-        lines: int, workers: int) -> None:
-    path = tmp_path / "lines.ndjson"
-    path.write_bytes(b'{"a": 1}\n' * lines)  # 9 bytes a line: one chunk a line below
+        monkeypatch: pytest.MonkeyPatch, requested: int | None, cores: int,
+        sizes: list[int | None], workers: int) -> None:
     monkeypatch.setattr(check_command, "_CHUNK_BYTES", 9)
     monkeypatch.setattr(check_command, "_cores", lambda: cores)
-    source = check_command.Source(str(path), path)
-    assert check_command._jobs(requested, source) == workers
+    monkeypatch.setattr(check_command, "_fork_safe", lambda: True)
+    assert check_command._jobs(requested, sizes) == workers
 
 
 def test_an_absurd_jobs_value_starts_no_worker_for_a_small_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, pools: list[int]) -> None:
     path = tmp_path / "x.ndjson"
     path.write_bytes(b'{"a":1}\n')
-    pools: list[int] = []
-
-    def recorded(*args: Any) -> Any:  # never forks, even if the bound were gone
-        pools.append(args[-1])
-        return check_command.Report()
-
-    monkeypatch.setattr(check_command, "check_parallel", recorded)
     code, report = check_json(str(path), "--jobs", "99999999999999")
     assert (pools, report["summary"]["checked"], code) == ([], 1, 1)
 
@@ -376,3 +404,23 @@ def test_copy_of_a_har_in_a_directory_is_found(tmp_path: Path) -> None:
     shutil.copy(INPUTS / HAR["file"], tmp_path / "run.har")
     code, report = check_json(str(tmp_path))
     assert (code, report["summary"]["checked"]) == (1, HAR["checked"])
+
+
+def test_ndjson_lines_get_exactly_the_findings_of_the_judge(tmp_path: Path) -> None:
+    """`check`'s loop over lines (no object per valid payload) against `check_payload` itself,
+    on every response case of the rule data."""
+    from ghl_contract.judge import check_payload
+    from test_check_rules import RULE_DATA, _base, apply_changes
+
+    cases = [case for case in RULE_DATA["cases"] + RULE_DATA["clean"]
+             if case["kind"] == "response" and "status" not in case
+             and not any("nest" in op for op in case["change"])]  # no JSON writer nests so deep
+    payloads = [apply_changes(_base(case["base"]), case["change"]) for case in cases]
+    path = tmp_path / "cases.ndjson"
+    path.write_bytes(b"\n".join(json.dumps(p).encode() for p in payloads))
+    code, report = check_json(str(path))
+    assert code == 1
+    expected = [finding.to_dict() for number, payload in enumerate(payloads, 1)
+                for finding in check_payload(payload, source=f"{path}:{number}")]
+    assert report["summary"]["checked"] == len(cases) > 50
+    assert report["findings"] == json.loads(json.dumps(expected))

@@ -98,3 +98,22 @@ def test_shortcut_bounds_hold_for_large_orders() -> None:
     assert total > Decimal(1_000_000)
     payload = _invoice(lines, {"type": "fixed", "value": 1234.56}, 0, 0, 0)
     assert response_findings(payload) == []
+
+
+OBJECTS = {"invoice": "/invoice", "estimate": "/estimate"}
+bodies = st.one_of(
+    st.builds(_invoice, items, discounts, noise, st.sampled_from([0, 0.25, 1]), noise),
+    st.fixed_dictionaries({}, optional={
+        "invoice": st.one_of(st.none(), st.lists(st.integers(), max_size=2),
+                             st.fixed_dictionaries({"total": money, "currency": st.just("EUR")})),
+        "estimate": st.one_of(st.text(max_size=3), st.fixed_dictionaries(
+            {"currency": st.sampled_from(["USD", "EUR", 5])}))}),
+    st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=bodies)
+def test_payload_checks_made_ready_once_give_what_check_all_gives(body: Any) -> None:
+    found = locate(body, OBJECTS)
+    expected = check_all(Facts(found), exchange=False) if found else []
+    assert invariants.payload_checks(OBJECTS)(body) == expected

@@ -26,13 +26,21 @@ def _parts(path: str) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
 
 
+def _value(op: dict[str, Any]) -> Any:
+    """The operation's value, wrapped in `nest` arrays when it says so."""
+    value = copy.deepcopy(op.get("value"))
+    for _ in range(op.get("nest", 0)):
+        value = [value]
+    return value
+
+
 def apply_changes(document: Any, operations: list[dict[str, Any]]) -> Any:
     """JSON Patch's add, remove and replace on a copy of `document`."""
     document = copy.deepcopy(document)
     for op in operations:
         if op["path"] == "":
             assert op["op"] == "replace", op
-            document = copy.deepcopy(op["value"])
+            document = _value(op)
             continue
         *parents, last = _parts(op["path"])
         target = document
@@ -41,18 +49,18 @@ def apply_changes(document: Any, operations: list[dict[str, Any]]) -> Any:
         if isinstance(target, list):
             index = len(target) if last == "-" else int(last)
             if op["op"] == "add":
-                target.insert(index, copy.deepcopy(op["value"]))
+                target.insert(index, _value(op))
             elif op["op"] == "remove":
                 del target[index]
             else:
-                target[index] = copy.deepcopy(op["value"])
+                target[index] = _value(op)
         else:
             if op["op"] in ("remove", "replace"):
                 assert last in target, f"{op['path']} is not in the base"
             if op["op"] == "remove":
                 del target[last]
             else:
-                target[last] = copy.deepcopy(op["value"])
+                target[last] = _value(op)
     return document
 
 

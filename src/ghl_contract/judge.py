@@ -80,11 +80,11 @@ def check_payload(payload: Any, kind: str = "response", *, operation: Operation 
     operation = operation or registry.manifest.primary
     name = registry.payload_schema(kind, operation, status)
     findings = _schema_and_invariants(registry, operation, name, payload,
-                                      _objects(operation, kind, status), None)
+                                      payload_objects(operation, kind, status), None)
     return _stamped(findings, operation, status, _trace(payload, kind, status), source)
 
 
-def _objects(operation: Operation, kind: str, status: int | None) -> Mapping[str, str]:
+def payload_objects(operation: Operation, kind: str, status: int | None) -> Mapping[str, str]:
     """Where a `kind` body of `operation` holds the objects the invariants know."""
     if kind != "response":
         return {}
@@ -165,7 +165,7 @@ def check_body(body: bytes | str | None, kind: str = "response", *,
             sent = Facts({}, request if isinstance(request, Mapping) else None, path,
                          operation.creates.object if operation.creates else None)
         found.extend(_schema_and_invariants(registry, operation, name, payload,
-                                            _objects(operation, kind, status), sent))
+                                            payload_objects(operation, kind, status), sent))
     if (headers is not None and operation.writes and status is not None
             and 200 <= status < 300):
         found.extend(rate_limit_findings(headers))

@@ -28,6 +28,7 @@ _RULES = [
     Rule("format-changed", B, "A string no longer has the documented format (date, date-time...)."),
     Rule("constraint-violated", B, "A value breaks another documented constraint (length, range...)."),
     Rule("property-added", N, "A field the contract does not document is present (additive)."),
+    Rule("nesting-too-deep", B, "A payload that breaks the contract nests arrays or objects past the depth the checker walks."),
     # Invariants that need only the response payload.
     Rule("amount-due-mismatch", B, "invoice.amountDue is not invoice.total - invoice.amountPaid."),
     Rule("total-mismatch", B, "invoice.total does not follow from its items, taxes and discount."),

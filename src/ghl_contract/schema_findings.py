@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from ghl_contract.bounds import depth_bounded
 from ghl_contract.findings import SHOWN, Finding, pointer, show
 from ghl_contract.rules import severity
 
@@ -30,7 +31,7 @@ _JSON_TYPES = {
 # The rules this module can produce: the schema section of ghl_contract.rules.
 RULES = (
     "missing-required", "type-changed", "null-not-allowed", "enum-value-unknown",
-    "format-changed", "constraint-violated", "property-added",
+    "format-changed", "constraint-violated", "property-added", "nesting-too-deep",
 )
 
 def json_type(value: Any) -> str:
@@ -157,6 +158,11 @@ def schema_findings(validator: jsonschema_rs.Validator, payload: Any,
     """Every difference between `payload` and the schema behind `validator`, one per change."""
     if validator.is_valid(payload):
         return []
+    return depth_bounded(lambda value: _findings(validator, value, source), payload, source)
+
+
+def _findings(validator: jsonschema_rs.Validator, payload: Any,
+              source: str | None) -> list[Finding]:
     found = _unique(f for error in validator.iter_errors(payload) for f in _classify(error, source))
     return sorted(_without_consequences(found), key=_order)
 

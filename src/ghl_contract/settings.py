@@ -378,3 +378,77 @@ _LIVE_ONLY = frozenset({"token", "location_id", "estimate_id", "other_location_i
 
 def _option(flag: str) -> Option:
     return next(option for option in OPTIONS if option.flag == flag)
+
+
+# Input limits: how much of an input `check` reads into memory at once, how many values it
+# parses at once, and how deep a payload that breaks the contract is walked (in `check` and in a
+# run alike). Each is a named setting with a default and an environment variable; `check` also
+# takes the byte and value limits as options. A larger value costs memory: a line or document is
+# read whole (held twice while its pieces are joined) and parsed whole, at 2 to 4 times its size
+# for captured payloads and about 100 bytes a value for JSON made of tiny values.
+@dataclass(frozen=True)
+class Limit:
+    """One input limit: its environment variable, `check` option (if any), default and unit."""
+
+    env: str
+    flag: str | None
+    default: int
+    unit: str  # "bytes", "levels" or "" (a count)
+    help: str
+    maximum: int | None = None
+
+    def value(self, given: str | None = None, environ: Mapping[str, str] | None = None) -> int:
+        """`given` (from the command line), else the environment variable, else the default."""
+        if given is not None:
+            return self._parse(str(self.flag), given)
+        text = (os.environ if environ is None else environ).get(self.env, "")
+        return self._parse(self.env, text) if text.strip() else self.default
+
+    def shown(self, value: int) -> str:
+        """`value` as a message says it: 16 MiB, 64 levels."""
+        if self.unit != "bytes":
+            return f"{value:,} {self.unit}".rstrip()
+        for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+            if value >= 1 << shift and value % (1 << (shift - 4)) == 0:
+                return f"{value / (1 << shift):g} {unit}"
+        return f"{value} bytes"
+
+    def _parse(self, name: str, text: str) -> int:
+        match = _LIMIT.fullmatch(text.upper()) if self.unit == "bytes" else None
+        try:
+            value = (int(match.group(1)) << _SHIFTS[match.group(2)] if match
+                     else int(text.strip()))
+        except ValueError:
+            raise UsageError(f"{name} {text!r} is not a whole number"
+                             f"{' (or one with K, M or G)' if self.unit == 'bytes' else ''}."
+                             ) from None
+        if value < 1:
+            raise UsageError(f"{name} must be 1 or more, not {text.strip()}.")
+        if self.maximum is not None and value > self.maximum:
+            raise UsageError(f"{name} {value} is more than the {self.shown(self.maximum)} it "
+                             "can be.")
+        return value
+
+
+_LIMIT = re.compile(r"\s*(\d+)\s*([KMG]?)(?:I?B)?\s*")
+_SHIFTS = {"": 0, "K": 10, "M": 20, "G": 30}
+
+MAX_DEPTH = Limit(
+    "GHL_MAX_DEPTH", None, 64, "levels",
+    "Arrays and objects nested deeper than this in a payload that breaks the contract are one "
+    "nesting-too-deep finding, not walked further (the documented payloads nest 6 levels; at "
+    "most 200, as jsonschema-rs and the JSON reports stop at 255).", maximum=200)
+MAX_LINE_BYTES = Limit(
+    "GHL_MAX_LINE_BYTES", "--max-line-bytes", 16 << 20, "bytes",
+    "Longest line of an NDJSON file or of standard input (K, M, G: binary units); a longer line "
+    "is an input error, and its file is not read past it.")
+MAX_DOCUMENT_BYTES = Limit(
+    "GHL_MAX_DOCUMENT_BYTES", "--max-document-bytes", 32 << 20, "bytes",
+    "Largest .json or .har file, or JSON document on standard input, each read whole (K, M, G: "
+    "binary units); NDJSON is read line by line whatever its size.")
+MAX_VALUES = Limit(
+    "GHL_MAX_VALUES", "--max-values", 1_000_000, "",
+    "Most brackets, commas and colons (about two a value) one line, document or HAR body may "
+    "have to be parsed: what parsing costs in memory grows with its values, up to some 100 "
+    "bytes for each of these, not with its length (the documented answer has 326).")
+LIMITS: tuple[Limit, ...] = (MAX_DEPTH, MAX_LINE_BYTES, MAX_DOCUMENT_BYTES, MAX_VALUES)

@@ -7,7 +7,7 @@ body, or the query of a request without one) and the rate-limit headers. Entries
 operation are skipped and counted in a note. A recording made by `ghl-contract run --record` says
 which requests were meant to be refused (`_ghl.expect`): those are judged by whether the server
 refused them, not against the request contract. A HAR file is one JSON document, so it is read
-whole; large captures stream as NDJSON.
+whole (at most `settings.MAX_DOCUMENT_BYTES`); large captures stream as NDJSON.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import orjson
 
 from ghl_contract.judge import expect
 from ghl_contract.operations import Manifest, Operation
-from ghl_contract.readers.document import unreadable
-from ghl_contract.readers.items import Item, Note, Payload, Problem
+from ghl_contract.readers.document import not_json, read_whole, too_many_values
+from ghl_contract.readers.items import Item, Limits, Note, Payload, Problem
 
 # The key under which `run --record` notes what the run meant by a request (HAR custom fields
 # start with an underscore).
@@ -50,18 +50,23 @@ def _headers(recorded: Any) -> dict[str, str] | None:
             for h in recorded if isinstance(h, dict)}
 
 
-def read_har(path: Path, name: str, manifest: Manifest) -> Iterator[Item]:
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        yield unreadable(name, exc)
+def read_har(path: Path, name: str, manifest: Manifest,
+             limits: Limits | None = None) -> Iterator[Item]:
+    limits = limits or Limits()
+    text = read_whole(path, name, limits.document)
+    if isinstance(text, Problem):
+        yield text
+        return
+    crowded = too_many_values(name, text, limits.values)
+    if crowded:  # the values of its JSON bodies count too: they are JSON text in it
+        yield Problem(crowded)
         return
     try:
-        har = orjson.loads(text.removeprefix(b"\xef\xbb\xbf"))
+        har = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        yield Problem(f"{name} is not valid JSON ({exc.msg} at line {exc.lineno} column "
-                      f"{exc.colno}).")
+        yield Problem(not_json(name, exc, f"line {exc.lineno} column {exc.colno}"))
         return
+    del text
     log = har.get("log") if isinstance(har, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
@@ -85,7 +90,7 @@ def read_har(path: Path, name: str, manifest: Manifest) -> Iterator[Item]:
         operation, parameters = matched
         annotation = entry.get(ANNOTATION)
         yield from _exchange(where, operation, parameters, request, response,
-                             annotation if isinstance(annotation, dict) else {})
+                             annotation if isinstance(annotation, dict) else {}, limits.values)
     if skipped:
         yield Note(f"{name}: {skipped} entr{'y' if skipped == 1 else 'ies'} of no known "
                    "operation skipped.")
@@ -93,9 +98,14 @@ def read_har(path: Path, name: str, manifest: Manifest) -> Iterator[Item]:
 
 def _exchange(where: str, operation: Operation, parameters: dict[str, str],
               request: dict[str, Any], response: dict[str, Any],
-              annotation: Mapping[str, Any]) -> Iterator[Item]:
+              annotation: Mapping[str, Any], values: int) -> Iterator[Item]:
     post = request.get("postData")
     sent = _body(post, post.get("_encoding")) if isinstance(post, dict) else None
+    # a body recorded in base64 was not counted with the file's text
+    crowded = too_many_values(f"{where} request", sent or b"", values)
+    if crowded:
+        yield Problem(crowded)
+        return
     statuses = annotation.get("expect")
     expected = expect(statuses) if isinstance(statuses, list) and statuses and all(
         isinstance(s, int) for s in statuses) else None
@@ -116,6 +126,10 @@ def _exchange(where: str, operation: Operation, parameters: dict[str, str],
         # the contract documents this body, and the capture lacks it: not the API's fault
         yield Problem(f"{where} response: its body was not recorded (no content.text, or "
                       "base64 that does not decode).")
+        return
+    crowded = too_many_values(f"{where} response", received or b"", values)
+    if crowded:
+        yield Problem(crowded)
         return
     what: Any
     try:

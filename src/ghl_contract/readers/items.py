@@ -1,10 +1,12 @@
-"""What a reader yields: a payload to check, an input problem, or a note for the report."""
+"""What a reader yields: a payload to check, lines to check, an input problem, or a note."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ghl_contract.settings import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, MAX_VALUES
 
 if TYPE_CHECKING:
     from ghl_contract.judge import Expect
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Payload:
-    """One payload and where it came from (``file.ndjson:12``, ``run.har#entry 3 response``)."""
+    """One payload and where it came from (``file.json``, ``run.har#entry 3 response``)."""
 
     data: Any  # the parsed payload; None when `raw` holds a body as it travelled
     kind: str  # request, response, error, or a schema of the contract by name
@@ -26,6 +28,19 @@ class Payload:
     operation: Operation | None = None  # the operation it belongs to; None: the one checked
     headers: Mapping[str, str] | None = None  # the response's headers (lower case), if recorded
     expect: Expect | None = None  # the statuses the sender expected (a recording says so)
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """NDJSON lines, one payload each, parsed and checked by the checker in one loop (the hot
+    path: no object per payload). Iterating `lines` may raise `InputProblem`."""
+
+    lines: Iterator[bytes]  # raw lines, line breaks included or not; blank ones are skipped
+    name: str  # the source, as findings name it with the line number: ``file.ndjson:12``
+    start: int  # the number of the first line
+    kind: str
+    status: int | None = None
+    values: int = MAX_VALUES.default  # a line holding more values is a problem, not parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,4 +57,19 @@ class Note:
     message: str
 
 
-Item = Payload | Problem | Note
+@dataclass(frozen=True)
+class Limits:
+    """How much of an input is read and parsed at once (see settings.LIMITS): bytes of a line,
+    bytes of a document read whole, values of one line, document or body."""
+
+    line: int = MAX_LINE_BYTES.default
+    document: int = MAX_DOCUMENT_BYTES.default
+    values: int = MAX_VALUES.default
+
+
+class InputProblem(Exception):
+    """Raised while `Lines` are read when the rest cannot be (a line over the limit, a read
+    error): its message is the problem, one sentence."""
+
+
+Item = Payload | Lines | Problem | Note

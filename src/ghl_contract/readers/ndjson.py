@@ -1,15 +1,32 @@
-"""NDJSON (one payload per line) and input of unknown shape (stdin): streamed line by line."""
+"""NDJSON (one payload per line) and input of unknown shape (stdin): streamed line by line.
+
+Each line is read with a bound (`settings.MAX_LINE_BYTES`): a longer one is an input problem
+and ends the reading of its source, so an endless line (`check - < /dev/zero`) costs no more
+memory than the bound. The lines themselves are parsed by the checker (`readers.Lines`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import chain
+from typing import Protocol
 
 import orjson
 
-from ghl_contract.readers.items import Item, Payload, Problem
+from ghl_contract.readers.document import (
+    not_json,
+    too_large,
+    too_long,
+    too_many_values,
+    unreadable,
+)
+from ghl_contract.readers.items import InputProblem, Item, Limits, Lines, Payload, Problem
 
 _BOM = b"\xef\xbb\xbf"
+
+
+class LineStream(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
 
 
 def line_problem(name: str, lineno: int, line: bytes) -> Problem:
@@ -17,66 +34,87 @@ def line_problem(name: str, lineno: int, line: bytes) -> Problem:
     try:
         orjson.loads(line.rstrip(b"\r\n"))
     except orjson.JSONDecodeError as exc:
-        return Problem(f"{name}:{lineno} is not valid JSON ({exc.msg} at column {exc.colno}).")
+        return Problem(not_json(f"{name}:{lineno}", exc, f"column {exc.colno}"))
     return Problem(f"{name}:{lineno} is not valid JSON.")  # pragma: no cover - parsed above
 
 
-def read_lines(lines: Iterable[bytes], name: str, kind: str, status: int | None,
-               start: int = 1) -> Iterator[Item]:
-    """One payload per non-blank line; a line that is not JSON is a problem, the rest go on.
-
-    This loop is the hot path of `check` over large captures: it holds one line at a time.
-    """
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    for lineno, line in enumerate(lines, start):
-        if not line or line.isspace():
-            continue
-        try:
-            data = loads(line)
-        except decode_error:
-            yield line_problem(name, lineno, line)
-            continue
-        yield Payload(data, kind, f"{name}:{lineno}", status)
+def bounded_lines(stream: LineStream, name: str, limit: int, start: int = 1) -> Iterator[bytes]:
+    """The lines of `stream`, line breaks included, each at most `limit` bytes besides its line
+    break; a longer line or a read error raises InputProblem, and nothing after it is read."""
+    readline = stream.readline
+    lineno = start
+    try:
+        while line := readline(limit + 1):
+            if len(line) > limit and line[-1] != 10:  # no line break within the limit
+                raise InputProblem(too_long(f"{name}:{lineno}", limit))
+            yield line
+            lineno += 1
+    except OSError as exc:
+        raise InputProblem(unreadable(name, exc).message) from None
 
 
-def read_ndjson(stream: Iterable[bytes], name: str, kind: str,
-                status: int | None) -> Iterator[Item]:
-    lines = iter(stream)
-    first = next(lines, b"")
-    if not first:
+def read_ndjson(stream: LineStream, name: str, kind: str, status: int | None,
+                limits: Limits) -> Iterator[Item]:
+    lines = bounded_lines(stream, name, limits.line)
+    try:
+        first = next(lines, None)
+    except InputProblem as exc:
+        yield Problem(str(exc))
         return
-    yield from read_lines(chain((first.removeprefix(_BOM),), lines), name, kind, status)
+    if first is not None:
+        yield Lines(chain((first.removeprefix(_BOM),), lines), name, 1, kind, status,
+                    limits.values)
 
 
-def read_auto(stream: Iterable[bytes], name: str, kind: str, status: int | None) -> Iterator[Item]:
+def read_auto(stream: LineStream, name: str, kind: str, status: int | None,
+              limits: Limits) -> Iterator[Item]:
     """NDJSON, or a single JSON document spread over lines (a pretty-printed payload).
 
     The first non-blank line decides: JSON on its own means NDJSON; JSON cut short at the end of
-    the line means a multi-line document, read whole. A document that then fails to parse is
-    read again as NDJSON, so each bad line is named.
+    the line means a multi-line document, read whole (at most `limits.document` bytes). A
+    document that then fails to parse is read again as NDJSON, so each bad line is named.
     """
-    lines = iter(stream)
-    lineno = 0
-    for lineno, line in enumerate(lines, 1):
-        if not line.isspace():
-            first = line.removeprefix(_BOM) if lineno == 1 else line
-            break
-    else:
+    lines = bounded_lines(stream, name, limits.line)
+    try:
+        for lineno, line in enumerate(lines, 1):
+            if not line.isspace():
+                first = line.removeprefix(_BOM) if lineno == 1 else line
+                break
+        else:
+            return
+    except InputProblem as exc:
+        yield Problem(str(exc))
         return
     try:
-        data = orjson.loads(first)
+        orjson.loads(first)
     except orjson.JSONDecodeError as exc:
-        if not exc.msg.startswith("unexpected end of data"):
-            yield line_problem(name, lineno, first)
-            yield from read_lines(lines, name, kind, status, lineno + 1)
+        if exc.msg.startswith("unexpected end of data"):
+            yield from _document(first, lines, name, lineno, kind, status, limits)
             return
-        rest = [first, *lines]
-        try:
-            data = orjson.loads(b"".join(rest))
-        except orjson.JSONDecodeError:
-            yield from read_lines(rest, name, kind, status, lineno)
-            return
-        yield Payload(data, kind, name, status)
+    yield Lines(chain((first,), lines), name, lineno, kind, status, limits.values)
+
+
+def _document(first: bytes, lines: Iterator[bytes], name: str, lineno: int, kind: str,
+              status: int | None, limits: Limits) -> Iterator[Item]:
+    whole, size = [first], len(first)
+    try:
+        for line in lines:
+            size += len(line)
+            if size > limits.document:
+                yield too_large(name, limits.document)
+                return
+            whole.append(line)
+    except InputProblem as exc:
+        yield Problem(str(exc))
         return
-    yield Payload(data, kind, f"{name}:{lineno}", status)
-    yield from read_lines(lines, name, kind, status, lineno + 1)
+    text = b"".join(whole)
+    crowded = too_many_values(name, text, limits.values)
+    if crowded:
+        yield Problem(crowded)
+        return
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        yield Lines(iter(whole), name, lineno, kind, status, limits.values)
+        return
+    yield Payload(data, kind, name, status)
