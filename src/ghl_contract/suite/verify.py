@@ -9,10 +9,10 @@ pointer in the later answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from ghl_contract.findings import Finding, pointer, show
+from ghl_contract.findings import Finding, pointer, pointer_within, show
 from ghl_contract.rules import finding
 
 # What a created estimate echoes of the request that made it, field by field.
@@ -71,23 +71,30 @@ def _items(rule: str, at: tuple[str, ...], wanted: Any, got: Any, what: str) -> 
                 yield _differs(rule, (*at, index, name), ours[name], theirs[name], what)
 
 
-def read_back_findings(first: Any, again: Any, at: tuple[str | int, ...] = ()) -> list[Finding]:
+def read_back_findings(first: Any, again: Any, at: tuple[str | int, ...] = (),
+                       reported: Collection[str] = ()) -> list[Finding]:
     """Where an object read back (`again`) differs from what the request that made it answered
     (`first`): every field the first answer had, at its pointer. A field only the read-back has
-    (a summary the conversion's answer leaves out) is no difference."""
+    (a summary the conversion's answer leaves out) is no difference, and neither is one where the
+    first answer was already reported (`reported`: pointers of its findings): that change has
+    its finding."""
+    if any(pointer_within(pointer(at), where) for where in reported if where):
+        return []
     found: list[Finding] = []
     if isinstance(first, Mapping) and isinstance(again, Mapping):
         for name, value in first.items():
             if name not in again:
                 where = pointer((*at, name))
+                if any(pointer_within(where, r) for r in reported if r):
+                    continue
                 found.append(finding("read-back-mismatch", where,
                                      f"{where} is absent when read back, but the answer that "
                                      f"made it had {show(value)}.", value, "absent"))
             elif name not in _CHANGES_ON_READ:
-                found.extend(read_back_findings(value, again[name], (*at, name)))
+                found.extend(read_back_findings(value, again[name], (*at, name), reported))
     elif isinstance(first, list) and isinstance(again, list) and len(first) == len(again):
         for index, (one, other) in enumerate(zip(first, again, strict=True)):
-            found.extend(read_back_findings(one, other, (*at, index)))
+            found.extend(read_back_findings(one, other, (*at, index), reported))
     elif first != again:
         where = pointer(at) or "The object"
         found.append(finding("read-back-mismatch", pointer(at),
