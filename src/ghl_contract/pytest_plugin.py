@@ -234,7 +234,8 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
     from ghl_contract.suite.context import RunContext
     from ghl_contract.suite.estimates import Estimates
     from ghl_contract.suite.ledger import LEDGER_NAME, Ledger
-    from ghl_contract.suite.run_end import clean_up_run, stopped_by_sigterm
+    from ghl_contract.suite.lifespan import stopped_by_sigterm
+    from ghl_contract.suite.run_end import clean_up_run
     from ghl_contract.suite.target import open_target
     from ghl_contract.transport import open_client
 

@@ -32,6 +32,7 @@ from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, Estimates, filled
 from ghl_contract.suite.examine import SUCCESS, Examiner, Expect
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
 from ghl_contract.suite.ledger import Ledger
+from ghl_contract.suite.lifespan import in_flight
 from ghl_contract.suite.messages import case_failure, exchange_failure, shape_failure
 from ghl_contract.suite.shapes import shape_differences
 from ghl_contract.suite.target import Target, query_for
@@ -330,9 +331,10 @@ class Probe:
               query: Mapping[str, str] | None, headers: Mapping[str, str | None] | None,
               expect: Expect, note: Mapping[str, Any] | None) -> Seen:
         try:
-            exchange = self.run.client.request(
-                operation, path=path, query=query, body=NO_BODY if body is None else body,
-                headers=headers, note={**_note(expect, self.test_id), **(note or {})})
+            with in_flight():  # SIGTERM lets it finish: what it creates goes into the ledger
+                exchange = self.run.client.request(
+                    operation, path=path, query=query, body=NO_BODY if body is None else body,
+                    headers=headers, note={**_note(expect, self.test_id), **(note or {})})
         except SendingStopped as exc:
             self._deadline(str(exc))
         sent = body if isinstance(body, Mapping) else query

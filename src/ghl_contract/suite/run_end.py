@@ -1,20 +1,13 @@
-"""How a live run ends: stopped by SIGTERM like Ctrl-C, and what it created cleaned up.
+"""How a live run ends: what it created cleaned up, within a time bound (15 s after SIGTERM).
 
-SIGTERM (a CI job cancelled, `kill`) is turned into the KeyboardInterrupt Ctrl-C gives, so that
-pytest ends the session the same way and the run's fixtures tear down: the cleanup below runs,
-within its own time bound (the run ends within 15 s of the signal). Cleanup requests go through a
-client of their own: they are judged and reported like any exchange, never counted against
+Cleanup requests go through a client of their own: they are judged and reported like any exchange, never counted against
 --max-writes, and they run whatever the run's deadline.
 """
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
-from types import FrameType
 from typing import Any
 
 from ghl_contract.judge import expect
@@ -26,23 +19,6 @@ from ghl_contract.suite.context import RunContext
 # Seconds a cleanup request may take: several fit in CLEANUP_SECONDS.
 CLEANUP_REQUEST_TIMEOUT = 4.0
 _UNLIMITED_WRITES = 1_000_000
-
-
-@contextlib.contextmanager
-def stopped_by_sigterm() -> Iterator[None]:
-    """Within the block, SIGTERM interrupts the run as Ctrl-C does (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"stopped by signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def clean_up_run(run: RunContext) -> None:
