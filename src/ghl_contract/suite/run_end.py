@@ -1,7 +1,7 @@
 """How a live run ends: what it created cleaned up, within a time bound (15 s after SIGTERM).
 
-Cleanup requests go through a client of their own: they are judged and reported like any exchange, never counted against
---max-writes, and they run whatever the run's deadline.
+Cleanup requests go through a client of their own: they are judged and reported like any
+exchange, never counted against --max-writes, and they run whatever the run's deadline.
 """
 
 from __future__ import annotations
