@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ghl_contract.resources import contract_tests_dir
-from ghl_contract.suite import NOT_FOUND, REJECTED, Probe, expect
+from ghl_contract.suite import NOT_FOUND_OR_GONE, REJECTED, Probe, expect
 
 CASES_FILE = contract_tests_dir() / "data" / "negative_requests.json"
 CASES: list[dict[str, Any]] = json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"]
@@ -56,4 +56,4 @@ def test_generated_invalid_bodies_are_rejected(ghl: Probe, ghl_examples: int) ->
 @pytest.mark.ghl_requests(requests=1, writes=1)
 def test_unknown_estimate_is_not_found(ghl: Probe) -> None:
     ghl.require(ghl.send(ghl.documented_request(), estimate_id=UNKNOWN_ESTIMATE,
-                         expect=NOT_FOUND))
+                         expect=NOT_FOUND_OR_GONE))

@@ -114,6 +114,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # Before Hypothesis' own pytest_configure, which loads --hypothesis-profile.
     register_profiles()
     settings = state.settings()  # a mistake stops the session here, before any request
+    if given_settings(config) is None:  # `ghl-contract run` chose the contract already
+        from ghl_contract.registry import use_contract
+
+        try:
+            use_contract(settings.schemas, settings.contract_patch)
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
     state.baseline()
     if getattr(config.option, "base_url", None) and settings.base_url is None:
         # pytest-base-url's --base-url: aimed at the embedded mock instead, the run would pass

@@ -193,6 +193,28 @@ def _rebased(schema: Any, base: str) -> Any:
 
 
 @cache
-def pinned() -> ContractRegistry:
+def packaged() -> ContractRegistry:
     """The contract that ships with this package, loaded once."""
     return ContractRegistry.load(schemas_dir())
+
+
+_active: list[ContractRegistry] = []  # the contract a command chose (--schemas, --contract-patch)
+
+
+def pinned() -> ContractRegistry:
+    """The contract this process checks against: the packaged one, unless the command was given
+    another (`use_contract`), once at its start."""
+    return _active[-1] if _active else packaged()
+
+
+def use_contract(directory: Path | None = None, patch: str | Path | None = None
+                 ) -> ContractRegistry:
+    """Make the contract of `directory` (default: the packaged one), with `patch` applied (a file,
+    or `observed` for the packaged observed.json), the one this process checks against."""
+    registry = packaged() if directory is None else ContractRegistry.load(Path(directory))
+    if patch is not None:
+        from ghl_contract.patching import patched
+
+        registry = patched(registry, patch)
+    _active[:] = [registry]
+    return registry

@@ -63,6 +63,11 @@ OPTIONS: tuple[Option, ...] = (
            "Write junit.xml, drift-report.json and drift-report.md here."),
     Option("--strict-drift", "GHL_STRICT_DRIFT", None,
            "Fail on non-breaking drift (added fields) too.", is_flag=True),
+    Option("--schemas", "GHL_SCHEMAS", None,
+           "A whole contract directory (schemas and operations/) instead of the packaged one."),
+    Option("--contract-patch", "GHL_CONTRACT_PATCH", None,
+           "An RFC 6902 JSON Patch over the contract (schemas/patches/README.md), or `observed` "
+           "for what the live API was seen to do."),
     Option("--baseline", "GHL_BASELINE", None,
            "A baseline file (`ghl-contract baseline`): the findings it lists are acknowledged, "
            "shown and counted but never failing."),
@@ -226,6 +231,8 @@ class RunSettings:
     api_version: str = DEFAULT_API_VERSION
     compare_version: str | None = None
     max_examples: int | None = None
+    schemas: Path | None = None
+    contract_patch: str | None = None
     seed: int | None = None
     report_dir: Path | None = None
     strict_drift: bool = False
@@ -298,6 +305,8 @@ class RunSettings:
                           if raw["max_examples"] else None),
             seed=_seed(named["seed"], str(raw["seed"])) if raw["seed"] else None,
             report_dir=Path(str(raw["report_dir"])) if raw["report_dir"] else None,
+            schemas=Path(str(raw["schemas"])) if raw["schemas"] else None,
+            contract_patch=str(raw["contract_patch"]) if raw["contract_patch"] else None,
             strict_drift=bool(raw["strict_drift"]),
             baseline=Path(str(raw["baseline"])) if raw["baseline"] else None,
             strict_baseline=bool(raw["strict_baseline"]),

@@ -32,6 +32,7 @@ import orjson
 
 from ghl_contract import readers, reporters
 from ghl_contract.baseline import from_options
+from ghl_contract.cli.contract import add_contract_arguments, apply_contract
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Report
 from ghl_contract.invariants import payload_checks
@@ -53,6 +54,7 @@ _IN_FLIGHT_PER_JOB = 2  # chunks queued per worker: enough to keep it busy, memo
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_contract_arguments(parser)
     parser.add_argument(
         "paths", nargs="+", metavar="PATH",
         help="A .json file (one payload), an .ndjson/.jsonl file (one payload per line), a .har "
@@ -509,6 +511,7 @@ def _stream(source: Source, pool: _Workers, kind: str, status: int | None,
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    apply_contract(args)
     operation = pinned().operation(args.operation)
     kind, status = payload_kind(args.kind, args.status, operation)
     if args.jobs is not None and args.jobs < 1:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
+from ghl_contract.cli.contract import add_contract_arguments, apply_contract
 from ghl_contract.openapi_source import ref_mapping
 from ghl_contract.specdiff import FAIL_ON, PINNED, diff_documents, load_source
 from ghl_contract.specdiff.report import FORMATS, write
@@ -20,6 +21,7 @@ def add_ref_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_contract_arguments(parser)
     contract = f"'{PINNED}', a directory of this project's schemas, or an OpenAPI file"
     parser.add_argument("old", metavar="OLD", help=f"the contract before: {contract}.")
     parser.add_argument("new", metavar="NEW", help=f"the contract after: {contract}.")
@@ -37,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    apply_contract(args)
     refs = ref_mapping(args.ref)
     old, new = load_source(args.old, refs), load_source(args.new, refs)
     contracts = [side.document for side in (old, new) if side.contract]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ghl_contract import reporters
+from ghl_contract.cli.contract import add_contract_arguments, apply_contract
 from ghl_contract.cli.diff import add_ref_argument
 from ghl_contract.decisions import load_decisions
 from ghl_contract.openapi_source import load_document, ref_mapping
@@ -18,6 +19,7 @@ from ghl_contract.vendor_lint import lint, lint_targets
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_contract_arguments(parser)
     parser.add_argument("file", metavar="FILE", type=Path, help="the vendor's OpenAPI document.")
     parser.add_argument("--operation", default=None, metavar="ID",
                         help="operationId (or 'METHOD /path') of the manifest to lint; default "
@@ -28,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    apply_contract(args)
     document = load_document(args.file, ref_mapping(args.ref))
     registry = pinned()
     operations, absent = lint_targets(document, registry.manifest, args.operation)

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from ghl_contract.cli.contract import add_contract_arguments, apply_contract
 from ghl_contract.errors import UsageError
 from ghl_contract.mock.app import ESTIMATES_ROUTE, STORE_ROUTE, MockApp
 from ghl_contract.mock.behaviour import BEHAVIOURS
@@ -28,6 +29,7 @@ from ghl_contract.settings import parse_rate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_contract_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="Address to listen on (default 127.0.0.1: this machine only).")
     parser.add_argument("--port", type=int, default=4010,
@@ -108,6 +110,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    apply_contract(args)
     if args.list_profiles:
         stdout.write(profiles_text())
         return 0

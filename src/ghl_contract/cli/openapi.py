@@ -7,11 +7,13 @@ import json
 from typing import Any, TextIO
 
 from ghl_contract import openapi_doc
+from ghl_contract.cli.contract import add_contract_arguments, apply_contract
 from ghl_contract.errors import UsageError
 from ghl_contract.settings import LIVE_BASE_URL, is_http_url
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_contract_arguments(parser)
     parser.add_argument("--format", choices=("json", "yaml"), default="json",
                         help="Output format (default: json; yaml needs PyYAML).")
     parser.add_argument("--server", default=LIVE_BASE_URL, metavar="URL",
@@ -37,6 +39,7 @@ def render(document: dict[str, Any], output_format: str) -> str:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    apply_contract(args)
     document = openapi_doc.build(server=_server(args.server))
     stdout.write(render(document, args.format))
     return 0

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from ghl_contract.cli.contract import add_contract_arguments, apply_contract
 from ghl_contract.errors import UsageError
 from ghl_contract.proxy import ProxyOptions, start
 from ghl_contract.proxy.reports import FILES, JUNIT_NAME, summary, write_reports
@@ -31,6 +32,7 @@ _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_contract_arguments(parser)
     parser.add_argument("--upstream", required=True, metavar="URL",
                         help="Where to forward: the API's base URL (a sandbox, "
                              "https://services.leadconnectorhq.com, or `ghl-contract mock`).")
@@ -101,6 +103,7 @@ def _findings_file(directory: Path | None) -> TextIO | None:
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
             stop: threading.Event | None = None) -> int:
     """Serve until `stop` is set (by SIGINT or SIGTERM when None is given)."""
+    apply_contract(args)
     options = _options(args)
     check_reachable(options.upstream, min(START_CHECK_TIMEOUT, options.timeout))
     stop = stop or threading.Event()

@@ -131,10 +131,12 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     from ghl_contract.baseline import from_options as load_baseline
     from ghl_contract.pytest_plugin import GivenSettings
+    from ghl_contract.registry import use_contract
     from ghl_contract.suite.target import validate_mock_profiles
 
     settings = RunSettings.from_values({option.dest: getattr(args, option.dest)
                                         for option in OPTIONS})
+    use_contract(settings.schemas, settings.contract_patch)  # before anything reads it
     validate_mock_profiles(settings)
     # a bad baseline is one sentence here, before pytest starts
     load_baseline(settings.baseline, settings.strict_baseline)

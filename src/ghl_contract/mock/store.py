@@ -96,7 +96,12 @@ class Store:
                        if isinstance(e.get("estimateNumber"), int)]
             self._next_estimate[location.location_id] = max(numbers, default=0) + 1
             for estimate_id, estimate in location.estimates.items():
-                self._estimates[estimate_id] = orjson.loads(orjson.dumps(estimate))
+                copied = orjson.loads(orjson.dumps(estimate))
+                if behaviour.observed_objects:
+                    copied["estimateActionHistory"] = [
+                        _as_observed(entry, location) for entry in
+                        copied.get("estimateActionHistory", [])]
+                self._estimates[estimate_id] = copied
                 self._owners[estimate_id] = location.location_id
 
     # --- reading, for tests and the mock's own routes ----------------------------------------
@@ -271,3 +276,14 @@ class Store:
         access.check()
         with self._lock:
             return self._next_invoice[access.location]
+
+
+def _as_observed(entry: Any, location: Location) -> Any:
+    """A seeded action-history entry ({action, timestamp}, as documented) as the live API was
+    seen to write it: {estimateStatus, updatedAt} in the location's local time, no zone."""
+    if not isinstance(entry, dict) or "timestamp" not in entry:
+        return entry
+    action = str(entry.get("action", ""))
+    when = datetime.fromisoformat(str(entry["timestamp"]).replace("Z", "+00:00"))
+    return {"estimateStatus": "draft" if action == "Created" else action.lower(),
+            "updatedAt": local_timestamp(when, location.time_zone)}
