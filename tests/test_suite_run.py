@@ -344,3 +344,17 @@ def test_a_drift_no_selected_test_reached_is_said(tmp_path: Path) -> None:
             "a 422 answer, so this run says nothing about it.")
     assert note in run.report()["notes"]
     assert note in run.stdout
+
+
+def test_a_teams_own_tests_run_with_the_suite_and_count_in_its_reports(tmp_path: Path) -> None:
+    own = Path(__file__).resolve().parents[1] / "examples" / "own-tests"
+    run = run_suite(*QUICK, "--tests", str(own), report_dir=tmp_path / "reports")
+    assert run.code == 0, run.output
+    modules = run.report()["tests"]["modules"]
+    assert modules["test_our_invoice_flow.py"]["passed"] == 2
+    outcomes = _cases(run)
+    assert outcomes["test_our_app_converts_without_marking_then_reads_the_invoice"] == "passed"
+    missing = run_suite(*QUICK, "--tests", str(tmp_path / "nowhere"),
+                        report_dir=tmp_path / "missing")
+    assert missing.code == 2
+    assert missing.stderr.startswith("error: --tests ")
