@@ -141,9 +141,10 @@ def test_har_entries_of_this_operation_are_checked(monkeypatch: pytest.MonkeyPat
 
 def test_har_without_entries_is_an_input_problem(tmp_path: Path) -> None:
     path = _write_json(tmp_path / "run.har", {"log": {"version": "1.2"}})
-    code, out, _ = check(str(path))
+    code, out, err = check(str(path))
     assert code == 2
-    assert f"{path} is not a HAR file: it has no log.entries list." in out
+    assert out == ""  # nothing was checked: one sentence, on stderr
+    assert err == f"error: {path} is not a HAR file: it has no log.entries list.\n"
 
 
 def test_kind_is_taken_from_har_entries_not_from_the_option(
@@ -247,9 +248,10 @@ def test_a_path_with_nothing_to_read_comes_after_the_readable_ones_are_checked(
 
 def test_an_empty_input_is_not_a_pass(tmp_path: Path) -> None:
     (tmp_path / "empty.ndjson").write_bytes(b"\n  \n")
-    code, out, _ = check(str(tmp_path / "empty.ndjson"))
+    code, out, err = check(str(tmp_path / "empty.ndjson"))
     assert code == 2
-    assert "Nothing was checked" in out
+    assert out == ""
+    assert err.startswith("error: Nothing was checked")
 
 
 @pytest.mark.parametrize(("status", "kind", "body", "code"), [
@@ -424,3 +426,14 @@ def test_ndjson_lines_get_exactly_the_findings_of_the_judge(tmp_path: Path) -> N
                 for finding in check_payload(payload, source=f"{path}:{number}")]
     assert report["summary"]["checked"] == len(cases) > 50
     assert report["findings"] == json.loads(json.dumps(expected))
+
+
+def test_a_file_that_is_no_payload_is_one_sentence(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\nOne sentence.\nTwo.\nThree.\nFour.\n\n```json\n{\"a\": 1}\n"
+                      "```\n" * 20, encoding="utf-8")
+    code, out, err = check(str(readme))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {readme} is neither JSON nor NDJSON: its line 1 is not JSON")

@@ -529,9 +529,11 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if not report.checked and not report.problems:
         shown = " ".join(readers.shown_name(path) for path in args.paths)
         report.problems.append(f"Nothing was checked: {shown} held no payload.")
-    reporters.write(args.format, report, stdout)
-    if args.format != "text":
-        # the report went to a file or a pipe: say on the terminal why the exit code is 2
+    if args.format != "text" or report.checked:
+        reporters.write(args.format, report, stdout)
+    if args.format != "text" or not report.checked:
+        # Why the exit code is 2, on the terminal: with nothing checked, that is all there is
+        # to say (`check README.md` is one sentence, not a report of one problem).
         for problem in report.problems:
             print(f"error: {problem}", file=stderr)
     return report.exit_code(strict=args.strict, strict_baseline=args.strict_baseline)

@@ -72,7 +72,9 @@ def read_auto(stream: LineStream, name: str, kind: str, status: int | None,
 
     The first non-blank line decides: JSON on its own means NDJSON; JSON cut short at the end of
     the line means a multi-line document, read whole (at most `limits.document` bytes). A
-    document that then fails to parse is read again as NDJSON, so each bad line is named.
+    document that then fails to parse is read again as NDJSON, so each bad line is named. A first
+    line that is not JSON at all (a README, a log) means the input is not a payload: one problem
+    for the whole of it, not one per line.
     """
     lines = bounded_lines(stream, name, limits.line)
     try:
@@ -91,7 +93,41 @@ def read_auto(stream: LineStream, name: str, kind: str, status: int | None,
         if exc.msg.startswith("unexpected end of data"):
             yield from _document(first, lines, name, lineno, kind, status, limits)
             return
+        ahead = _ahead(lines)
+        if not any(_is_json(line) for line in ahead):
+            yield Problem(f"{name} is neither JSON nor NDJSON: its line {lineno} is not JSON "
+                          f"({exc.msg}), nor are the lines after it; give a payload, a .json, "
+                          ".ndjson or .har file.")
+            return
+        lines = chain(ahead, lines)
     yield Lines(chain((first,), lines), name, lineno, kind, status, limits.values)
+
+
+# Lines looked at past a first line that is not JSON: NDJSON with a bad line still has JSON in
+# them; a README or a log has none.
+LOOK_AHEAD = 5
+
+
+def _ahead(lines: Iterator[bytes]) -> list[bytes]:
+    """The next lines, up to LOOK_AHEAD that are not blank (blank ones kept for numbering)."""
+    seen: list[bytes] = []
+    content = 0
+    for line in lines:
+        seen.append(line)
+        content += not line.isspace()
+        if content >= LOOK_AHEAD:
+            break
+    return seen
+
+
+def _is_json(line: bytes) -> bool:
+    if line.isspace():
+        return False
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def _document(first: bytes, lines: Iterator[bytes], name: str, lineno: int, kind: str,
