@@ -56,6 +56,24 @@ def test_findings_stream_as_ndjson_after_the_url_and_sigint_exits_1_on_breaking_
     assert "1 exchange checked: 1 finding (1 breaking, 0 non-breaking)." in err
 
 
+def test_a_baseline_acknowledges_the_drift_of_a_stopped_proxy(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"version": 1, "entries": [
+        {"operation": "create-invoice-from-estimate", "rule": "type-changed",
+         "pointer": "/invoice/amountDue", "reason": "known: amountDue comes as a string"}]}),
+        encoding="utf-8")
+    with served(MockApp(drift="changed-type")) as url, proxy_child(
+            "--upstream", url, "--baseline", str(baseline), "--report-dir",
+            str(tmp_path / "reports")) as child, httpx.Client() as client:
+        assert client.post(child.url + CONVERSION, content=BODY,
+                           headers=conversion_headers()).status_code == 200
+        code, _, _ = child.stop(signal.SIGINT)
+    assert code == 0
+    report = json.loads((tmp_path / "reports" / "drift-report.json").read_text("utf-8"))
+    assert report["findings"] == []
+    assert [a["finding"]["rule"] for a in report["baseline"]["acknowledged"]] == ["type-changed"]
+
+
 def test_sigterm_mid_request_answers_the_exchange_in_flight_then_writes_the_reports(
         tmp_path: Path) -> None:
     arrived, release = threading.Event(), threading.Event()

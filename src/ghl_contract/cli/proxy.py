@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from ghl_contract.baseline import from_options
 from ghl_contract.cli.contract import add_contract_arguments, apply_contract
 from ghl_contract.errors import UsageError
 from ghl_contract.proxy import ProxyOptions, start
@@ -33,6 +34,11 @@ _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_contract_arguments(parser)
+    parser.add_argument("--baseline", metavar="FILE", default=None,
+                        help="A baseline file (`ghl-contract baseline`): the findings it lists are "
+                             "acknowledged in the reports on stop and never fail the exit code.")
+    parser.add_argument("--strict-baseline", action="store_true",
+                        help="Also exit 1 when an entry of --baseline no longer occurs.")
     parser.add_argument("--upstream", required=True, metavar="URL",
                         help="Where to forward: the API's base URL (a sandbox, "
                              "https://services.leadconnectorhq.com, or `ghl-contract mock`).")
@@ -104,6 +110,7 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
             stop: threading.Event | None = None) -> int:
     """Serve until `stop` is set (by SIGINT or SIGTERM when None is given)."""
     apply_contract(args)
+    baseline = from_options(args.baseline, args.strict_baseline)  # one sentence if it is bad
     options = _options(args)
     check_reachable(options.upstream, min(START_CHECK_TIMEOUT, options.timeout))
     stop = stop or threading.Event()
@@ -127,7 +134,9 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
                 died = True
                 break
     report = running.report()
+    if baseline is not None:  # acknowledged findings are reported, never failing
+        baseline.apply(report)
     paths = (write_reports(report, args.report_dir, running.secrets, running.session.operations)
              if args.report_dir else [])
     stderr.write("\n".join(running.secrets.text(line) for line in summary(report, paths)) + "\n")
-    return max(report.exit_code(), 1 if died else 0)
+    return max(report.exit_code(strict_baseline=args.strict_baseline), 1 if died else 0)
