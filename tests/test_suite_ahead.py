@@ -1,11 +1,16 @@
-"""The forked helper that draws a run's invalid cases while the run sends its other tests."""
+"""The forked helper that draws a run's invalid cases while the run sends its other tests (and
+the run itself never loads Schemathesis)."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +18,7 @@ from ghl_contract.mock.seed import load_seed
 from ghl_contract.suite import ahead
 from ghl_contract.suite.ahead import Ahead
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, register_profiles
+from ghl_contract.suite.testing import RUN_TIMEOUT, clean_environment
 
 FIRST = load_seed().locations[0]
 DRAW = partial(invalid_cases, 5, estimate_ids=tuple(FIRST.estimates),
@@ -102,3 +108,24 @@ def test_no_helper_is_forked_while_another_thread_runs() -> None:
 
 def test_nothing_is_forked_for_no_case() -> None:
     assert Ahead.start("invalid", 0, DRAW) is None
+
+
+def test_a_run_draws_through_its_helper_without_loading_schemathesis_itself(
+        tmp_path: Path) -> None:
+    # The run's own process lists its valid cases and takes the helper's invalid ones: it never
+    # loads Schemathesis or Hypothesis (a second or so of start-up that the helper pays instead,
+    # on the other core).
+    script = ("import sys\n"
+              "from ghl_contract.cli import run\n"
+              "code = run(sys.argv[1:], sys.stdout, sys.stderr)\n"
+              "print('loaded:', [m for m in ('hypothesis', 'schemathesis') if m in sys.modules])\n"
+              "sys.exit(code)\n")
+    completed = subprocess.run(
+        [sys.executable, "-c", script, "run", "--max-examples", "5", "--seed", "3",
+         "-k", "generated", "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
+        env=clean_environment(), cwd=tmp_path)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "loaded: []" in completed.stdout
+    report = json.loads((tmp_path / "drift-report.json").read_text(encoding="utf-8"))
+    assert report["summary"]["checked"] == 10  # 5 valid, 5 invalid

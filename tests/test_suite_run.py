@@ -4,12 +4,14 @@ live run (against a mock served here on loopback) keeps to its write budget and 
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -341,3 +343,24 @@ def test_a_drift_no_selected_test_reached_is_said(tmp_path: Path) -> None:
             "a 422 answer, so this run says nothing about it.")
     assert note in run.report()["notes"]
     assert note in run.stdout
+
+
+def _requests(recording: Path) -> list[tuple[str, str, str | None]]:
+    entries = json.loads((recording / "exchanges.har").read_text(encoding="utf-8"))["log"]
+    # The path, not the URL: each run serves the embedded mock on a port of its own.
+    return [(entry["request"]["method"], urlsplit(entry["request"]["url"]).path,
+             (entry["request"].get("postData") or {}).get("text"))
+            for entry in entries["entries"]]
+
+
+def test_the_same_seed_sends_the_same_requests(tmp_path: Path) -> None:
+    runs = {}
+    for name, seed in (("first", "11"), ("again", "11"), ("other", "12")):
+        run = run_suite("--max-examples", "8", "--seed", seed, "--record",
+                        str(tmp_path / name), "-k", "generated", report_dir=tmp_path / name)
+        assert run.code == 0, run.output
+        assert "Seed " + seed in run.stdout
+        runs[name] = _requests(tmp_path / name)
+    assert len(runs["first"]) == 16  # 8 valid, 8 invalid
+    assert runs["first"] == runs["again"]
+    assert runs["first"] != runs["other"]

@@ -1,22 +1,24 @@
 """Generated cases drawn ahead: a forked helper draws them on another core while the run goes on.
 
-Drawing Schemathesis' negative cases is the dearest part of a default run (its mutations build a
-new strategy for nearly every case), and the test that sends them comes last. So, once the run has
-loaded its documents and before it starts any thread (the embedded mock's), it forks a helper that
-draws those cases and hands them back through a pipe; meanwhile the run sends every other test.
-The helper only draws: it opens no connection and sends nothing (its copy of the settings, token
-included, is never used). If the run dies first, the helper ends on its own: once drawn, its
-write to a pipe nobody reads kills it.
+Drawing Schemathesis' negative cases is the dearest part of a run: loading Schemathesis and
+Hypothesis (about as long as pytest's whole start), then each mutation builds a new strategy. The
+test that sends them comes last. So the run forks a helper as early as it can, before it starts
+any thread (the embedded mock's): `ghl-contract run` before pytest starts, a plain pytest session
+when it starts. The helper loads Schemathesis, draws those cases and hands them back through a
+pipe; meanwhile the run collects and sends every other test without ever loading Schemathesis or
+Hypothesis. The helper only draws: it opens no connection and sends nothing (its copy of the
+settings, token included, is never used). If the run dies first, the helper ends on its own: once
+drawn, its write to a pipe nobody reads kills it.
 
 Where forking is not safe the cases are drawn in process when the test asks, as before: on a
 system without `fork`, on macOS (its system libraries do not survive a fork without exec), and in
 a process that already runs a thread. The same goes when the helper fails or is not done within
-HELPER_TIMEOUT. Under the `ci` profile the helper draws exactly the cases the process would.
+HELPER_TIMEOUT. The helper draws exactly the cases the process would (the same seed).
 """
-
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import select
@@ -26,11 +28,31 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
 
-from ghl_contract.suite.generation import GeneratedCase
+from ghl_contract.suite.generation import GeneratedCase, invalid_cases
+
+if TYPE_CHECKING:
+    from ghl_contract.settings import RunSettings
+    from ghl_contract.suite.target import Outline
 
 # Seconds the run waits for the helper's cases before it draws them itself.
 HELPER_TIMEOUT = 120.0
+
+
+def draw_invalid_ahead(settings: RunSettings, known: Outline, profile: str, count: int,
+                       seed: int | None) -> Ahead | None:
+    """A helper drawing the `count` invalid cases of a run (None: they are drawn in process
+    when the test asks, or the run sends none: a live run without writes)."""
+    if settings.live and not settings.allow_writes:
+        return None
+    # What is loaded by now lives as long as the run: frozen, the helper shares it without
+    # copying (the collector would otherwise touch every object's header).
+    gc.freeze()
+    return Ahead.start("invalid", count, partial(
+        invalid_cases, count, estimate_ids=known.estimate_ids, location_id=known.location_id,
+        api_version=settings.api_version, profile=profile, seed=seed))
 
 
 def can_fork() -> bool:
