@@ -110,6 +110,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state
     if not state.targets_suite:
         return
+    from ghl_contract.suite.imports import without_httpx_cli
+
+    without_httpx_cli()  # before the suite's machinery loads httpx
     if config.getoption("hypothesis_profile", None):
         from ghl_contract.suite.generation import register_profiles
 

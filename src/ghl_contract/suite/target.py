@@ -81,6 +81,8 @@ def _required(value: str | None, flag: str) -> str:
 
 def validate_mock_profiles(settings: RunSettings) -> None:
     """Raise a UsageError naming the choices when --mock-drift or --mock-fault is unknown."""
+    if settings.mock_drift is None and settings.mock_fault is None:
+        return  # the mock is not loaded for nothing (a live run never loads it)
     from ghl_contract.mock.profiles import DRIFT_PROFILES, FAULT_PROFILES
 
     for flag, name, table in (("--mock-drift", settings.mock_drift, DRIFT_PROFILES),
