@@ -142,27 +142,27 @@ def _hypothesis_home() -> Iterator[None]:
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from ghl_contract.baseline import from_options as load_baseline
     from ghl_contract.suite.ahead import draw_invalid_ahead
     from ghl_contract.suite.generation import chosen_profile, example_count, run_seed
     from ghl_contract.suite.target import outline, validate_mock_profiles
 
     settings = RunSettings.from_values({option.dest: getattr(args, option.dest)
                                         for option in OPTIONS})
-    validate_mock_profiles(settings)
-    # a bad baseline is one sentence here, before pytest starts
-    load_baseline(settings.baseline, settings.strict_baseline)
-    argv = pytest_arguments(args)
     profile = chosen_profile(args.hypothesis_profile)
     # The seed is chosen here, for the helper and the session alike (the run prints it).
     settings = replace(settings, seed=run_seed(settings.seed, profile))
-    known = outline(settings)
     with _streams(stdout, stderr, dict(_ISOLATION)), _hypothesis_home():
-        # Forked first, so that it draws while pytest starts and collects; the session stops it
-        # when no selected test sends its cases.
-        helper = draw_invalid_ahead(settings, known, profile,
+        # Forked first, so that it loads Schemathesis and draws while the options are checked and
+        # pytest starts; the session stops it when no selected test sends its cases.
+        helper = draw_invalid_ahead(settings, outline(settings), profile,
                                     example_count(profile, settings.max_examples), settings.seed)
         try:
+            from ghl_contract.baseline import from_options as load_baseline
+
+            validate_mock_profiles(settings)
+            # a bad baseline is one sentence here, before pytest starts
+            load_baseline(settings.baseline, settings.strict_baseline)
+            argv = pytest_arguments(args)
             import pytest
 
             from ghl_contract.suite.session import GivenSettings

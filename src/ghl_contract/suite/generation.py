@@ -21,13 +21,14 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ghl_contract import openapi_doc
-from ghl_contract.registry import pinned
 from ghl_contract.suite import drawing, finite
+
+if TYPE_CHECKING:
+    from ghl_contract.registry import ContractRegistry
 
 DEFAULT_EXAMPLES = 25  # per generated test: modest, as every case is a request (and, live, a write)
 # The suite's Hypothesis profiles: what their settings mean here is known without Hypothesis.
@@ -42,6 +43,14 @@ ATTEMPTS = 2
 LISTED = 4096
 # Schemathesis' security scheme is filled in by hand: any value does, the client sends its own.
 _PLACEHOLDER_AUTH = "Bearer generated"
+
+
+def pinned() -> ContractRegistry:
+    """The packaged contract, loaded when first needed: `ghl-contract run` imports this module
+    before it forks the helper, which should start as soon as it can."""
+    from ghl_contract.registry import pinned as contract
+
+    return contract()
 
 
 def register_profiles() -> None:
@@ -158,6 +167,8 @@ def _operation(aimed: tuple[str, tuple[str, ...]] | None = None) -> Any:
     ships, for negative generation (which mutates what the document declares).
     """
     import schemathesis
+
+    from ghl_contract import openapi_doc
 
     document = openapi_doc.build()
     primary = pinned().manifest.primary

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ghl_contract.errors import UsageError
-from ghl_contract.operations import Operation
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, SEEDED, templates
 
 if TYPE_CHECKING:
     from ghl_contract.mock.app import MockApp
+    from ghl_contract.operations import Operation
 
 # The embedded mock is the suite's own target, not a model of a sandbox's quota: its burst limit
 # is set high enough that a run is never throttled (the mock's own tests cover its 429s).
