@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -129,3 +130,54 @@ def test_a_run_draws_through_its_helper_without_loading_schemathesis_itself(
     assert "loaded: []" in completed.stdout
     report = json.loads((tmp_path / "drift-report.json").read_text(encoding="utf-8"))
     assert report["summary"]["checked"] == 10  # 5 valid, 5 invalid
+
+
+def _cases(count: int, size: int = 10) -> list[GeneratedCase]:
+    return [GeneratedCase("e1", {"n": n, "pad": "x" * size}, "case") for n in range(count)]
+
+
+def test_the_first_cases_arrive_while_the_helper_draws_the_rest() -> None:
+    def draw() -> Iterator[GeneratedCase]:
+        yield from _cases(ahead.FRAME)
+        time.sleep(30)
+        yield from _cases(1)
+
+    helper = _started(draw, count=ahead.FRAME + 1)
+    stream = helper.stream("invalid", ahead.FRAME + 1)
+    assert stream is not None
+    started = time.monotonic()
+    assert [next(stream) for _ in range(ahead.FRAME)] == _cases(ahead.FRAME)
+    assert time.monotonic() - started < 10
+    stream.close()  # the test stopped reading: the helper is stopped
+    assert _gone(helper.pid)
+
+
+def test_a_helper_that_fails_midway_gives_what_it_drew_then_says_so() -> None:
+    def draw() -> Iterator[GeneratedCase]:
+        yield from _cases(ahead.FRAME)
+        raise RuntimeError("out of strategies")
+
+    helper = _started(draw, count=20)
+    stream = helper.stream("invalid", 20)
+    assert stream is not None
+    assert [next(stream) for _ in range(ahead.FRAME)] == _cases(ahead.FRAME)
+    with pytest.raises(ahead.HelperFailed):
+        next(stream)
+    assert _gone(helper.pid)
+
+
+def test_the_helper_draws_on_while_the_run_reads_nothing(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    many = _cases(3000, size=200)  # about 700 kB: far more than a pipe holds
+
+    def draw() -> Iterator[GeneratedCase]:
+        yield from many
+        done.touch()
+
+    helper = _started(draw, count=len(many))
+    deadline = time.monotonic() + 30
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert done.exists()  # every case drawn before the run read any
+    assert helper.take("invalid", len(many)) == many
+    assert _gone(helper.pid)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -119,6 +119,11 @@ class GeneratedCase:
     body: Any
     description: str  # what makes it a case: Schemathesis' mutation, or "valid request"
 
+    @property
+    def key(self) -> tuple[str, bytes]:
+        """What makes two cases the same request: the estimate and the body's bytes."""
+        return self.estimate_id, self.body if isinstance(self.body, bytes) else _encode(self.body)
+
     def label(self) -> str:
         body = self.body if isinstance(self.body, bytes) else _encode(self.body)
         text = body[:200].decode("utf-8", "replace")
@@ -193,18 +198,16 @@ def _strategy(operation: Any, mode: str, api_version: str, **fixed: Any) -> Any:
         **fixed)
 
 
-def _distinct(cases: Iterable[GeneratedCase], count: int) -> list[GeneratedCase]:
+def _distinct(cases: Iterable[GeneratedCase], count: int) -> Iterator[GeneratedCase]:
     """The first `count` distinct cases: the same request twice tells nothing new."""
     seen: set[tuple[str, bytes]] = set()
-    unique: list[GeneratedCase] = []
     for case in cases:
-        key = (case.estimate_id, case.body if isinstance(case.body, bytes) else _encode(case.body))
+        key = case.key
         if key not in seen:
             seen.add(key)
-            unique.append(case)
-            if len(unique) == count:
-                break
-    return unique
+            yield case
+            if len(seen) == count:
+                return
 
 
 def valid_cases(count: int, *, estimate_ids: Sequence[str], location_id: str,
@@ -222,15 +225,23 @@ def valid_cases(count: int, *, estimate_ids: Sequence[str], location_id: str,
     name = pinned().manifest.primary.path_names[0]
     strategy = _strategy(_operation((location_id, tuple(estimate_ids))), "positive", api_version)
     drawn = drawing.drawn(strategy, ATTEMPTS * count, randomness.getrandbits(64))
-    return _distinct((GeneratedCase(case.path_parameters[name], case.body, "valid request")
-                      for case in drawn), count)
+    return list(_distinct((GeneratedCase(case.path_parameters[name], case.body, "valid request")
+                           for case in drawn), count))
 
 
 def invalid_cases(count: int, *, estimate_ids: Sequence[str], location_id: str,
                   api_version: str, profile: str, seed: int | None = None
                   ) -> list[GeneratedCase]:
     """Bodies that break the request schema (Schemathesis' negative generation), to the run's
-    estimates."""
+    estimates: `count` distinct ones (fewer when the draws run out first)."""
+    return list(invalid_stream(count, estimate_ids=estimate_ids, location_id=location_id,
+                               api_version=api_version, profile=profile, seed=seed))
+
+
+def invalid_stream(count: int, *, estimate_ids: Sequence[str], location_id: str,
+                   api_version: str, profile: str, seed: int | None = None
+                   ) -> Iterator[GeneratedCase]:
+    """`invalid_cases`, each as soon as it is drawn."""
     from hypothesis import strategies as st
 
     is_valid = pinned().validator(_request_name()).is_valid
@@ -241,7 +252,7 @@ def invalid_cases(count: int, *, estimate_ids: Sequence[str], location_id: str,
     drawn = drawing.drawn(st.tuples(st.sampled_from(list(estimate_ids)), cases_of),
                           ATTEMPTS * count, draw_seed(profile, seed))
 
-    def negative() -> Iterable[GeneratedCase]:
+    def negative() -> Iterator[GeneratedCase]:
         for estimate_id, case in drawn:
             body = case.body
             if isinstance(body, dict) and isinstance(body.get("altId"), str):
