@@ -13,7 +13,8 @@ drawn, its write to a pipe nobody reads kills it.
 Where forking is not safe the cases are drawn in process when the test asks, as before: on a
 system without `fork`, on macOS (its system libraries do not survive a fork without exec), and in
 a process that already runs a thread. The same goes when the helper fails or is not done within
-HELPER_TIMEOUT. The helper draws exactly the cases the process would (the same seed).
+HELPER_TIMEOUT (a helper that fails midway leaves the rest to the process). The helper draws
+with the run's seed: the same seed, the same cases.
 """
 from __future__ import annotations
 
