@@ -50,7 +50,7 @@ def test_invalid_request_is_rejected(ghl: Probe, case: dict[str, Any]) -> None:
 
 @pytest.mark.ghl_requests(generated="invalid")
 def test_generated_invalid_bodies_are_rejected(ghl: Probe, ghl_examples: int) -> None:
-    ghl.send_cases(ghl.generated("invalid", ghl_examples), REJECTED)
+    ghl.send_generated("invalid", ghl_examples, REJECTED)
 
 
 @pytest.mark.ghl_requests(requests=1, writes=1)

@@ -11,4 +11,4 @@ from ghl_contract.suite import SUCCESS, Probe
 
 @pytest.mark.ghl_requests(generated="valid")
 def test_generated_valid_requests_are_converted(ghl: Probe, ghl_examples: int) -> None:
-    ghl.send_cases(ghl.generated("valid", ghl_examples), SUCCESS)
+    ghl.send_generated("valid", ghl_examples, SUCCESS)

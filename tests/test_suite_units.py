@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -277,3 +279,19 @@ def test_a_change_at_a_field_or_a_parent_reaches_an_invariant(at: str, pattern: 
 def test_a_generated_body_is_labelled_without_control_characters() -> None:
     label = GeneratedCase("e1", b"\x00{\x1b[31m", "random bytes").label()
     assert label == "random bytes: estimate e1, body \\x00{\\x1b[31m"
+
+
+# What a run keeps from loading.
+
+def test_httpx_loads_without_its_command_line_client_which_still_runs() -> None:
+    script = ("import sys\n"
+              "from ghl_contract.suite.imports import without_httpx_cli\n"
+              "without_httpx_cli()\n"
+              "import httpx\n"
+              "print('loaded:', [m for m in ('click', 'rich') if m in sys.modules])\n"
+              "httpx.main(['--help'])\n")
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                               timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("loaded: []\n")
+    assert "Usage: httpx" in completed.stdout

@@ -31,16 +31,17 @@ from ghl_contract.suite.session import (
     dest,
     generated_kind,
     given_settings,
-    load_generators,
     needs_reason,
     reads_only,
+    settle_helper,
+    start_helper,
     state_of,
+    stop_helper,
 )
 
 if TYPE_CHECKING:
     # The suite's machinery (httpx, Schemathesis, the mock) is imported only by a session that
     # runs the suite.
-    from ghl_contract.suite.ahead import Ahead
     from ghl_contract.suite.context import Probe, RunContext
     from ghl_contract.suite.reports import Outcome
 
@@ -109,10 +110,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state
     if not state.targets_suite:
         return
-    from ghl_contract.suite.generation import register_profiles
+    from ghl_contract.suite.imports import without_httpx_cli
 
-    # Before Hypothesis' own pytest_configure, which loads --hypothesis-profile.
-    register_profiles()
+    without_httpx_cli()  # before the suite's machinery loads httpx
+    if config.getoption("hypothesis_profile", None):
+        from ghl_contract.suite.generation import register_profiles
+
+        # Before Hypothesis' own pytest_configure, which loads --hypothesis-profile (a run that
+        # names no profile never imports Hypothesis in this process: a helper draws its cases).
+        register_profiles()
     settings = state.settings()  # a mistake stops the session here, before any request
     if given_settings(config) is None:  # `ghl-contract run` chose the contract already
         from ghl_contract.registry import use_contract
@@ -147,6 +153,20 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.xmlpath = str(settings.report_dir / "junit.xml")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # After Hypothesis' own, which ends its initialization: the helper draws at once.
+    state = session.config.stash.get(STATE, None)
+    if state is not None and state.targets_suite and not session.config.option.collectonly:
+        start_helper(state)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None:
+        stop_helper(state)  # a session that never ran the test that takes its cases
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "ghl_estimate" in metafunc.fixturenames:
         known = state_of(metafunc.config).outline().estimate_ids
@@ -169,9 +189,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     contract = [item for item in items if _is_contract(item)]
     if not contract:
         return
-    from ghl_contract.suite.generation import register_profiles
-
-    register_profiles()  # idempotent; for sessions that reached the suite some other way
     from ghl_contract.suite.reports import Outcome
 
     state.contract_ids.update(item.nodeid for item in contract)
@@ -208,6 +225,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     contract = [item for item in session.items if item.nodeid in state.contract_ids]
     state.generated = {kind for item in contract if item.get_closest_marker("skip") is None
                        and (kind := generated_kind(item))}
+    settle_helper(state)
     outline = state.outline()
     state.plan = Plan.of(contract, state.examples, outline.estimate_ids,
                          outline.estimate_mode).lines(settings, target)
@@ -248,9 +266,10 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
 
     state = state_of(request.config)
     settings = state.settings()
-    ahead: Ahead | None = None
     try:
-        ahead = load_generators(state)
+        # What is loaded by now lives as long as the run: frozen, the collector stops walking it
+        # again on every pass.
+        gc.freeze()
         with open_target(settings) as target:
             keep = settings.report_dir is not None and not target.embedded
             ledger = Ledger(target.base_url, settings.api_version,
@@ -261,7 +280,7 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
                              started=state.started) as client, stopped_by_sigterm():
                 estimates = Estimates(target.estimate_mode, target.estimate_ids)
                 run = RunContext(settings, target, client, state.profile, state.seed, ledger,
-                                 estimates, ahead=ahead, baseline=state.baseline())
+                                 estimates, ahead=state.ahead, baseline=state.baseline())
                 state.run = run
                 try:
                     yield run
@@ -275,8 +294,7 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
         pytest.exit(f"The contract run could not start: {exc}",
                     returncode=pytest.ExitCode.USAGE_ERROR)
     finally:
-        if ahead is not None:
-            ahead.cancel()
+        stop_helper(state)
         gc.unfreeze()
 
 

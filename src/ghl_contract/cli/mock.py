@@ -128,8 +128,8 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         # mock: frozen, a full collection under load no longer walks it.
         gc.freeze()
         try:
-            while running.thread.is_alive():
-                running.thread.join(0.5)
+            while not running.ended.wait(0.5):
+                pass
         except KeyboardInterrupt:
             stdout.write("Stopped.\n")
             return 0

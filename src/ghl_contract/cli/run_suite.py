@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -29,9 +32,10 @@ _FOREIGN_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 # The packaged suite runs with its own plugins only: another installed plugin could reorder the
 # tests, claim one of its options (pytest-base-url has --base-url) or just slow the start down.
 _ISOLATION = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-# What the suite needs besides pytest's own: the plugin (its pytest.ini loads it too), and
-# Hypothesis' (--hypothesis-profile).
-_PLUGINS = ("_hypothesis_pytestplugin",)
+# What the suite needs besides pytest's own (the suite's plugin: its pytest.ini loads it) when
+# --hypothesis-profile is given: Hypothesis' plugin, which loads the profile. Only then: it imports
+# Hypothesis as the session ends, which a run that does not draw in process never needs.
+_PROFILE_PLUGINS = ("_hypothesis_pytestplugin",)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,9 +71,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         if not Path(path).exists():
             raise UsageError(f"--tests {path} does not exist.")
     argv = [str(suite), *own, "-c", str(suite / "pytest.ini"), "--rootdir", str(suite),
-            *(arg for plugin in _PLUGINS for arg in ("-p", plugin)),
             "-v" if args.verbose else "-q"]
     if args.hypothesis_profile:
+        argv.extend(arg for plugin in _PROFILE_PLUGINS for arg in ("-p", plugin))
         argv.append(f"--hypothesis-profile={args.hypothesis_profile}")
     if args.keyword:
         argv.extend(["-k", args.keyword])
@@ -105,13 +109,19 @@ def _cache_home() -> Path:
 @contextlib.contextmanager
 def _hypothesis_home() -> Iterator[None]:
     """Hypothesis' storage (its caches: a charmap that takes a second to build, the constants of
-    the code under test) in the user's cache directory rather than `.hypothesis/` where they are.
-    """
-    from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
+    the code under test) in the user's cache directory rather than `.hypothesis/` where they are,
+    unless HYPOTHESIS_STORAGE_DIRECTORY says where.
 
+    Through that variable, so that Hypothesis need not be loaded for it: the run does not load it
+    (the helper that draws its cases does, and inherits the variable).
+    """
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield
+        return
+    loaded = sys.modules.get("hypothesis.configuration")
     # Read without the intent to write: Hypothesis warns when storage is touched before its
     # pytest plugin has loaded.
-    before = storage_directory(intent_to_write=False).home_directory
+    before = loaded.storage_directory(intent_to_write=False).home_directory if loaded else None
     home = _cache_home()
     with contextlib.ExitStack() as stack:
         try:
@@ -119,32 +129,32 @@ def _hypothesis_home() -> Iterator[None]:
         except OSError:  # no writable cache directory: a scratch one, rebuilt each run
             home = Path(stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="ghl-contract-hypothesis-")))
-        set_hypothesis_home_dir(str(home))
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(home)
+        if loaded is not None:
+            loaded.set_hypothesis_home_dir(str(home))
         try:
             yield
         finally:
-            set_hypothesis_home_dir(str(before))
+            os.environ.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+            configuration = sys.modules.get("hypothesis.configuration")
+            if configuration is not None:  # as it was (None: read the variable again)
+                configuration.set_hypothesis_home_dir(before)
 
 
 def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    import pytest
-
     from ghl_contract.baseline import from_options as load_baseline
-    from ghl_contract.pytest_plugin import GivenSettings
+    from ghl_contract.redact import ACTIVE_SECRETS, RedactingStream
     from ghl_contract.registry import use_contract
-    from ghl_contract.suite.target import validate_mock_profiles
+    from ghl_contract.suite.ahead import draw_invalid_ahead
+    from ghl_contract.suite.generation import chosen_profile, example_count, run_seed
+    from ghl_contract.suite.target import outline, validate_mock_profiles
 
     settings = RunSettings.from_values({option.dest: getattr(args, option.dest)
                                         for option in OPTIONS})
     use_contract(settings.schemas, settings.contract_patch)  # before anything reads it
-    validate_mock_profiles(settings)
-    # a bad baseline is one sentence here, before pytest starts
-    load_baseline(settings.baseline, settings.strict_baseline)
-    from ghl_contract.redact import ACTIVE_SECRETS, RedactingStream
-    from ghl_contract.suite.preflight import preflight
-
-    argv = pytest_arguments(args)
-    preflight(settings)  # a target that does not answer, or refuses the token: one sentence
+    profile = chosen_profile(args.hypothesis_profile)
+    # The seed is chosen here, for the helper and the session alike (the run prints it).
+    settings = replace(settings, seed=run_seed(settings.seed, profile))
 
     def secrets() -> tuple[str | None, ...]:
         return (settings.token, *ACTIVE_SECRETS.snapshot())
@@ -152,9 +162,28 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     # Whatever pytest or a test prints passes the redaction, line by line.
     out, err = RedactingStream(stdout, secrets), RedactingStream(stderr, secrets)
     with _streams(out, err, dict(_ISOLATION)), _hypothesis_home():  # type: ignore[arg-type]
+        # Forked first, so that it loads Schemathesis and draws while the options are checked,
+        # the target answers the preflight and pytest starts; the session stops it when no
+        # selected test sends its cases.
+        helper = draw_invalid_ahead(settings, outline(settings), profile,
+                                    example_count(profile, settings.max_examples), settings.seed)
         try:
-            code = pytest.main(argv, plugins=[GivenSettings(settings)])
+            validate_mock_profiles(settings)
+            # a bad baseline is one sentence here, before pytest starts
+            load_baseline(settings.baseline, settings.strict_baseline)
+            argv = pytest_arguments(args)
+            from ghl_contract.suite.preflight import preflight
+
+            preflight(settings)  # a target that does not answer, or refuses the token: one sentence
+            import pytest
+
+            from ghl_contract.suite.session import GivenSettings
+
+            code = pytest.main(argv, plugins=[GivenSettings(settings, helper)])
         finally:
+            if helper is not None:
+                helper.cancel()
+            gc.unfreeze()  # frozen for the helper (the session unfreezes it when it runs)
             out.flush()
             err.flush()
     if code == pytest.ExitCode.OK:

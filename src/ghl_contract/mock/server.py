@@ -79,6 +79,10 @@ class Running(Generic[A]):
     host: str
     port: int
     thread: threading.Thread = field(repr=False, compare=False)  # uvicorn's; ends when it stops
+    # Set when uvicorn's thread has ended. Wait on it, not on `thread.join(timeout)`: a Ctrl-C
+    # that lands inside a join marks the thread ended while it still runs (CPython 3.11's
+    # bpo-45274 handling), and the socket would be closed under the server's feet.
+    ended: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -121,12 +125,15 @@ def serve(app: A, host: str = "127.0.0.1", port: int = 0, *,
     # Off the main thread uvicorn leaves signals alone: Ctrl-C stays the caller's to handle.
     server = _PromptServer(config)
     failure: list[BaseException] = []
+    ended = threading.Event()
 
     def run() -> None:
         try:
             server.run(sockets=[sock])
         except BaseException as exc:  # uvicorn exits with SystemExit; told to the caller below
             failure.append(exc)
+        finally:
+            ended.set()
 
     thread = threading.Thread(target=run, name=f"ghl-contract-mock-{real_port}", daemon=True)
     thread.start()
@@ -138,8 +145,8 @@ def serve(app: A, host: str = "127.0.0.1", port: int = 0, *,
                 raise RuntimeError(f"The mock server did not start on {host}:{real_port}{reason}.")
             time.sleep(0.005)
         shown = f"[{host}]" if ":" in host else host
-        yield Running(f"http://{shown}:{real_port}", app, host, real_port, thread)
+        yield Running(f"http://{shown}:{real_port}", app, host, real_port, thread, ended)
     finally:
         server.stop()
-        thread.join(SHUTDOWN_TIMEOUT)
+        ended.wait(SHUTDOWN_TIMEOUT)
         sock.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -27,7 +27,7 @@ from ghl_contract.registry import pinned
 from ghl_contract.resources import example_path
 from ghl_contract.rules import finding as new_finding
 from ghl_contract.settings import RunSettings
-from ghl_contract.suite.ahead import Ahead
+from ghl_contract.suite.ahead import Ahead, HelperFailed
 from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, Estimates, filled, templates
 from ghl_contract.suite.examine import SUCCESS, Examiner, Expect
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
@@ -293,13 +293,40 @@ class Probe:
 
         Every one is a write: when the budget allows none, the test is skipped before drawing.
         """
+        return list(self._generated(kind, count))
+
+    def send_generated(self, kind: str, count: int, expect: Expect) -> list[Seen]:
+        """Send `count` generated `kind` requests (see `generated`) until one fails, each as
+        soon as it is drawn: the helper's invalid cases go out while it draws the next."""
+        return self.send_cases(self._generated(kind, count), expect, planned=count)
+
+    def _generated(self, kind: str, count: int
+                   ) -> Sequence[GeneratedCase] | Iterator[GeneratedCase]:
         refusal = self.run.client.write_refusal()
         if refusal is not None:
             self._skip(refusal)
         left = self.run.client.time_left()
-        drawn = self.run.ahead.take(kind, count, within=left) if self.run.ahead else None
-        if drawn is not None:
-            return drawn
+        stream = self.run.ahead.stream(kind, count, within=left) if self.run.ahead else None
+        if stream is not None:
+            return self._streamed(stream, kind, count)
+        return self._drawn_here(kind, count)
+
+    def _streamed(self, stream: Iterator[GeneratedCase], kind: str, count: int
+                  ) -> Iterator[GeneratedCase]:
+        """The helper's cases as they come; if it fails, the rest drawn here (the same seed, so
+        mostly the same cases: those the helper gave are left out)."""
+        given: set[tuple[str, bytes]] = set()
+        try:
+            for case in stream:
+                given.add(case.key)
+                yield case
+            return
+        except HelperFailed:
+            pass
+        rest = [case for case in self._drawn_here(kind, count) if case.key not in given]
+        yield from rest[:count - len(given)]
+
+    def _drawn_here(self, kind: str, count: int) -> list[GeneratedCase]:
         if self.run.client.time_left() <= 0:
             self._deadline(f"The run's deadline of {self.settings.run_timeout:g} s "
                            "(--run-timeout) passed before the generated cases were drawn.")
@@ -402,12 +429,14 @@ class Probe:
             self.run.shared[name] = known
         return known
 
-    def send_cases(self, cases: Sequence[GeneratedCase], expect: Expect) -> list[Seen]:
-        """Send generated cases until one fails; fails the test with it, skips if none was sent."""
-        if not cases:
-            pytest.fail("The generator produced no case for this test.", pytrace=False)
+    def send_cases(self, cases: Iterable[GeneratedCase], expect: Expect, *,
+                   planned: int | None = None) -> list[Seen]:
+        """Send generated cases until one fails; fails the test with it, skips if none was sent.
+        `planned`: how many there are, when `cases` cannot tell (they are still being drawn)."""
+        total = len(cases) if isinstance(cases, Sized) else planned
         seen: list[Seen] = []
         intent = "valid" if SUCCESS.statuses <= expect.statuses else "invalid"
+        position = 0
         for position, case in enumerate(cases, start=1):
             try:
                 marks = isinstance(case.body, dict) and case.body.get("markAsInvoiced") is True
@@ -421,14 +450,16 @@ class Probe:
                 if not seen:
                     self._skip(exc.reason)
                 self.run.unsent_cases.append(
-                    f"{self.test_id}: {len(cases) - len(seen)} of {len(cases)} generated cases "
-                    f"were not sent. {exc.reason}")
+                    f"{self.test_id}: {(total or position) - len(seen)} of {total or 'the'} "
+                    f"generated cases were not sent. {exc.reason}")
                 break
             seen.append(result)
             failing = result.failing(strict=self.strict)
             if failing:
-                pytest.fail(case_failure(case, position, len(cases), result.exchange, failing,
-                                         strict=self.strict), pytrace=False)
+                pytest.fail(case_failure(case, position, total or position, result.exchange,
+                                         failing, strict=self.strict), pytrace=False)
+        if not position:
+            pytest.fail("The generator produced no case for this test.", pytrace=False)
         return seen
 
     # Verdicts.

@@ -8,7 +8,6 @@ their environment variables. Either way they are validated once, before any requ
 
 from __future__ import annotations
 
-import gc
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,20 +26,28 @@ if TYPE_CHECKING:
     from ghl_contract.suite.reports import Outcome
     from ghl_contract.suite.target import Outline
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a plugin: hashed by identity
 class GivenSettings:
     """A plugin object carrying the settings `ghl-contract run` validated (no round trip
-    through a command line or the environment): `pytest.main(args, plugins=[GivenSettings(s)])`."""
+    through a command line or the environment): `pytest.main(args, plugins=[GivenSettings(s)])`;
+    and the helper it forked before pytest started, if it did."""
 
     settings: RunSettings
+    helper: Ahead | None = None
+
+
+def given(config: pytest.Config) -> GivenSettings | None:
+    """What `ghl-contract run` handed to this session, if it did."""
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, GivenSettings):
+            return plugin
+    return None
 
 
 def given_settings(config: pytest.Config) -> RunSettings | None:
     """The settings `ghl-contract run` handed to this session, if it did."""
-    for plugin in config.pluginmanager.get_plugins():
-        if isinstance(plugin, GivenSettings):
-            return plugin.settings
-    return None
+    handed = given(config)
+    return handed.settings if handed is not None else None
 
 
 def dest(name: str) -> str:
@@ -66,6 +73,7 @@ class SuiteState:
     _outline: Outline | None = None
     _seed: int | None = None
     _baseline: Baseline | None = None
+    ahead: Ahead | None = None  # the helper drawing the invalid cases meanwhile (start_helper)
 
     def settings(self) -> RunSettings:
         """The run's settings: those `ghl-contract run` gave, else from the options and the
@@ -114,13 +122,9 @@ class SuiteState:
         """The seed of the generated cases: --seed, else one drawn for this run (None under the
         `ci` profile, which is derandomized: every run draws the same cases)."""
         if self._seed is None:
-            given = self.settings().seed
-            if given is not None:
-                self._seed = given
-            elif self.profile != "ci":
-                import secrets
+            from ghl_contract.suite.generation import run_seed
 
-                self._seed = secrets.randbelow(2**32)
+            self._seed = run_seed(self.settings().seed, self.profile)
         return self._seed
 
     @property
@@ -175,27 +179,31 @@ def needs_reason(what: str, state: SuiteState) -> str | None:
     return missing[what]
 
 
-def load_generators(state: SuiteState) -> Ahead | None:
-    """Load what the generated tests draw from; fork the helper that draws the invalid cases.
+def start_helper(state: SuiteState) -> None:
+    """The helper that draws the invalid cases: the one `ghl-contract run` forked before pytest
+    started, else one forked now (ahead.draw_invalid_ahead).
 
-    Before the target starts: the helper is forked while the process has a single thread.
+    Forked before the target starts, while the process runs a single thread; stopped at the end
+    of collection when no selected test sends its cases (`settle_helper`).
     """
-    settings, known = state.settings(), state.outline()
-    if state.generated:
-        from ghl_contract.suite.generation import prepare
+    handed = given(state.config)
+    if handed is not None and handed.helper is not None:
+        state.ahead = handed.helper
+        return
+    from ghl_contract.suite.ahead import draw_invalid_ahead
 
-        prepare(known.location_id, known.estimate_ids)
-    # What is loaded by now (modules, schemas, strategies) lives as long as the run: frozen,
-    # the collector stops walking it again on every pass while generation allocates.
-    gc.freeze()
-    if "invalid" not in state.generated or (settings.live and not settings.allow_writes):
-        return None  # a live run without writes sends no generated case: nothing to draw ahead
-    from functools import partial
+    state.ahead = draw_invalid_ahead(state.settings(), state.outline(), state.profile,
+                                     state.examples, state.seed)
 
-    from ghl_contract.suite.ahead import Ahead
-    from ghl_contract.suite.generation import invalid_cases
 
-    return Ahead.start("invalid", state.examples, partial(
-        invalid_cases, state.examples, estimate_ids=known.estimate_ids,
-        location_id=known.location_id, api_version=settings.api_version,
-        profile=state.profile, seed=state.seed))
+def settle_helper(state: SuiteState) -> None:
+    """Stop the helper once collection shows that no selected test sends its cases."""
+    if state.ahead is not None and "invalid" not in state.generated:
+        stop_helper(state)
+
+
+def stop_helper(state: SuiteState) -> None:
+    """Stop the helper if its cases were never taken."""
+    if state.ahead is not None:
+        state.ahead.cancel()
+        state.ahead = None

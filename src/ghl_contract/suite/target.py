@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ghl_contract.errors import UsageError
-from ghl_contract.operations import Operation
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, SEEDED, templates
 
 if TYPE_CHECKING:
     from ghl_contract.mock.app import MockApp
+    from ghl_contract.operations import Operation
 
 # The embedded mock is the suite's own target, not a model of a sandbox's quota: its burst limit
 # is set high enough that a run is never throttled (the mock's own tests cover its 429s).
@@ -81,6 +81,8 @@ def _required(value: str | None, flag: str) -> str:
 
 def validate_mock_profiles(settings: RunSettings) -> None:
     """Raise a UsageError naming the choices when --mock-drift or --mock-fault is unknown."""
+    if settings.mock_drift is None and settings.mock_fault is None:
+        return  # the mock is not loaded for nothing (a live run never loads it)
     from ghl_contract.mock.profiles import DRIFT_PROFILES, FAULT_PROFILES
 
     for flag, name, table in (("--mock-drift", settings.mock_drift, DRIFT_PROFILES),
