@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,17 +26,60 @@ QUICK = ("--max-examples", "5", "--hypothesis-profile", "dev")
 HOME = load_seed().locations[0]
 
 
-def test_a_runs_own_recording_passes_check(tmp_path: Path) -> None:
-    recording = tmp_path / "recording"
-    ran = run_suite(*QUICK, "--record", str(recording), report_dir=tmp_path / "reports")
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A default run's own recording: every operation the suite sends, refusals included."""
+    where = tmp_path_factory.mktemp("recording")
+    ran = run_suite(*QUICK, "--record", str(where), report_dir=where / "reports")
     assert ran.code == 0, ran.output
-    har = json.loads((recording / "exchanges.har").read_text(encoding="utf-8"))
+    return where / "exchanges.har"
+
+
+def _check(har: Path) -> tuple[int, dict[str, Any]]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["check", str(har), "--format", "json"], out, err)
+    return code, json.loads(out.getvalue()) if out.getvalue() else {"error": err.getvalue()}
+
+
+def test_a_runs_own_recording_passes_check(recording: Path) -> None:
+    har = json.loads(recording.read_text(encoding="utf-8"))
     refused = [e for e in har["log"]["entries"] if "expect" in e.get("_ghl", {})]
     assert len(refused) > 20  # the suite's deliberately invalid requests say so
-    out, err = io.StringIO(), io.StringIO()
-    code = run(["check", str(recording / "exchanges.har"), "--format", "json"], out, err)
-    assert code == 0, out.getvalue() + err.getvalue()
-    assert json.loads(out.getvalue())["summary"]["breaking"] == 0
+    code, report = _check(recording)
+    assert code == 0, report
+    assert report["summary"]["breaking"] == 0
+
+
+def test_check_judges_each_entry_of_a_mixed_recording_by_its_own_operation(
+        recording: Path, tmp_path: Path) -> None:
+    # In one success answer of each operation the run sent, one field its contract requires is
+    # removed: each is found at its own entry, operation and pointer, and nothing else is.
+    har = json.loads(recording.read_text(encoding="utf-8"))
+    manifest = pinned().manifest
+    mixed = tmp_path / recording.name
+    expected: set[tuple[str, str, str]] = set()
+    for number, entry in enumerate(har["log"]["entries"], start=1):
+        request, response = entry["request"], entry["response"]
+        matched = manifest.match(request["method"], urlsplit(request["url"]).path)
+        assert matched is not None, request["url"]
+        operation = matched[0]
+        if operation.id in {op for _, op, _ in expected} or \
+                response["status"] != operation.success.status:
+            continue
+        body = json.loads(response["content"]["text"])
+        required = pinned().schema(operation.success.schema or "").get("required", [])
+        removed = next(name for name in required if name in body)
+        del body[removed]
+        response["content"]["text"] = json.dumps(body)
+        response["content"]["size"] = len(response["content"]["text"].encode())
+        expected.add((f"{mixed}#entry {number} response", operation.id, f"/{removed}"))
+    assert len(expected) >= 7  # all but void-invoice, which no contract test sends
+    mixed.write_text(json.dumps(har), encoding="utf-8")
+    code, report = _check(mixed)
+    assert code == 1, report
+    found = {(f["source"], f["operation"], f["pointer"]) for f in report["findings"]}
+    assert found == expected
+    assert {f["rule"] for f in report["findings"]} == {"missing-required"}
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
