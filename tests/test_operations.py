@@ -205,6 +205,38 @@ def test_a_request_of_no_operation_matches_none(method: str, path: str) -> None:
     assert pinned().manifest.match(method, path) is None
 
 
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/invoices/template"),  # not an invoice whose id is "template"
+    ("GET", "/invoices/schedule"),
+    ("GET", "/invoices/settings"),
+    ("GET", "/v1/invoices/schedule"),
+    ("POST", "/invoices/text2pay"),
+])
+def test_a_route_of_the_api_the_manifest_leaves_alone_is_not_taken_for_an_operation(
+        method: str, path: str) -> None:
+    """The proxy forwards it unjudged: judged as get-invoice, a list of templates would be
+    breaking drift, and --enforce would replace it by a 502."""
+    assert pinned().manifest.match(method, path) is None
+
+
+def test_the_other_routes_are_the_vendor_operations_the_manifest_does_not_describe(
+        vendor_dir: Path) -> None:
+    manifest = pinned().manifest
+    vendor = {r.operation_id: r.title
+              for r in load_document(vendor_dir / "invoices.json").operations()}
+    assert {route.id: f"{route.method} {route.path}" for route in manifest.elsewhere} == {
+        operation_id: route for operation_id, route in vendor.items()
+        if operation_id not in manifest.operations}
+    assert all(vendor[op.id] == op.label for op in manifest)
+
+
+def test_an_unreadable_routes_file_is_refused_in_one_sentence(contract: Path) -> None:
+    (contract / "other-routes").mkdir(exist_ok=True)
+    (contract / "other-routes" / "x.json").write_text('{"routes": ["GET /x"]}', encoding="utf-8")
+    with pytest.raises(UsageError, match=r"The routes file .*x\.json cannot be read"):
+        load_manifest(contract, {p.name for p in contract.glob("*.json")})
+
+
 @pytest.mark.parametrize("operation", list(pinned().manifest), ids=lambda op: op.id)
 def test_expand_then_match_gives_the_parameters_back(operation: Any) -> None:
     values = {name: f"{name} 1/2" for name in operation.path_names}

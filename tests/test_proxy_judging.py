@@ -78,6 +78,24 @@ def test_a_request_of_no_known_operation_is_forwarded_and_counted_not_judged() -
            "forwarded unjudged." in report.notes
 
 
+def test_a_route_of_the_api_no_operation_describes_is_not_taken_for_one() -> None:
+    """GET /invoices/template lists templates: judged as get-invoice (an invoice whose id is
+    "template") it would be breaking drift, and --enforce would turn it into a 502."""
+    templates = orjson.dumps({"data": [{"_id": "t-1", "name": "Default"}], "totalCount": 1})
+
+    def answer(_request: object, _index: int) -> Reply:
+        return Reply(200, (("Content-Type", "application/json"),), templates)
+
+    with serve_raw(answer) as upstream, proxied(upstream.url, enforce=True) as proxy, \
+            httpx.Client() as client:
+        relayed = client.get(proxy.url + "/invoices/template?altId=l-1&altType=location",
+                             headers={"Authorization": "Bearer t"})
+    assert (relayed.status_code, relayed.content) == (200, templates)
+    report = report_after(proxy)
+    assert (report.findings, report.checked) == ([], 0)
+    assert "1 of no known operation forwarded unjudged" in " ".join(report.notes)
+
+
 def test_a_number_given_twice_is_found_across_the_session() -> None:
     documented = orjson.loads(example_path("response-200").read_bytes())
 

@@ -24,6 +24,8 @@ import jsonschema_rs
 from ghl_contract.errors import UsageError
 
 OPERATIONS_DIR = "operations"
+# The API's routes no operation describes, one file per source spec (optional).
+ELSEWHERE_DIR = "other-routes"
 # The body schema of an error status an operation does not document: the shape all errors share.
 ERROR_FALLBACK = "error.json"
 _FORMAT = Path(__file__).resolve().parent / "operation.schema.json"
@@ -96,11 +98,7 @@ class Operation:
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        parts = _PARAMETER.split(self.path)
-        # Literal parts as they are, each {name} one segment; a base path may come before.
-        regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
-                        for index, part in enumerate(parts))
-        object.__setattr__(self, "_pattern", re.compile(f"(?P<_base>(?:/[^/]+)*?){regex}/?"))
+        object.__setattr__(self, "_pattern", _route_pattern(self.path))
 
     def __repr__(self) -> str:
         return f"<Operation {self.id}: {self.label}>"
@@ -133,12 +131,7 @@ class Operation:
     def match(self, path: str) -> tuple[str, dict[str, str]] | None:
         """(base path, path parameters) when `path` is this operation's path behind a base
         path ("" or "/v1"...); None otherwise."""
-        found = self._pattern.fullmatch(path)
-        if found is None:
-            return None
-        values = {name: unquote(value) for name, value in found.groupdict().items()
-                  if name != "_base"}
-        return found.group("_base"), values
+        return _route_match(self._pattern, path)
 
     def body_schema(self, status: int) -> str:
         """The schema a response body of `status` is judged by: the documented one, else the
@@ -150,11 +143,48 @@ class Operation:
         return status in self.responses
 
 
+def _route_pattern(path: str) -> re.Pattern[str]:
+    """The paths of template `path`: literal parts as they are, each {name} one segment; a base
+    path may come before."""
+    parts = _PARAMETER.split(path)
+    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
+                    for index, part in enumerate(parts))
+    return re.compile(f"(?P<_base>(?:/[^/]+)*?){regex}/?")
+
+
+def _route_match(pattern: re.Pattern[str], path: str) -> tuple[str, dict[str, str]] | None:
+    found = pattern.fullmatch(path)
+    if found is None:
+        return None
+    values = {name: unquote(value) for name, value in found.groupdict().items()
+              if name != "_base"}
+    return found.group("_base"), values
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """A route of the API that no operation of the manifest describes (`other-routes/`): known
+    so that its requests are not taken for an operation's (`GET /invoices/template` is no
+    invoice whose id is "template"), and not judged."""
+
+    id: str
+    method: str
+    path: str
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_pattern", _route_pattern(self.path))
+
+    def match(self, path: str) -> tuple[str, dict[str, str]] | None:
+        return _route_match(self._pattern, path)
+
+
 @dataclass(frozen=True)
 class Manifest:
-    """Every operation of a contract directory, by id."""
+    """Every operation of a contract directory, by id, and the API's routes it leaves alone."""
 
     operations: Mapping[str, Operation]
+    elsewhere: tuple[Elsewhere, ...] = ()
 
     def __iter__(self) -> Iterator[Operation]:
         return iter(self.operations.values())
@@ -199,24 +229,28 @@ class Manifest:
         The path may carry a base path before the operation's own (a gateway's `/v1`) unless
         `based` is False (a server matching its own routes). Of several matches the one with the
         shortest base wins, then the one with more literal characters (`/things/list` is a listing,
-        not a thing whose id is "list").
+        not a thing whose id is "list"), then an operation over a route known `elsewhere`; None
+        when that is a route of the API the manifest leaves alone.
         """
         method = method.upper()
-        best: tuple[int, int, Operation, dict[str, str]] | None = None
-        for operation in self:
-            if operation.method != method:
+        best: tuple[int, int, Operation | Elsewhere, dict[str, str]] | None = None
+        routes: list[Operation | Elsewhere] = [*self.operations.values(), *self.elsewhere]
+        for route in routes:
+            if route.method != method:
                 continue
-            matched = operation.match(path)
+            matched = route.match(path)
             if matched is None:
                 continue
             base, values = matched
             if base and not based:
                 continue
-            literal = len(_PARAMETER.sub("", operation.path))
+            literal = len(_PARAMETER.sub("", route.path))
             key = (len(base), -literal)
             if best is None or key < best[:2]:
-                best = (*key, operation, values)
-        return None if best is None else (best[2], best[3])
+                best = (*key, route, values)
+        if best is None or not isinstance(best[2], Operation):
+            return None
+        return best[2], best[3]
 
 
 @cache
@@ -284,7 +318,22 @@ def load_manifest(directory: Path, schema_names: Collection[str]) -> Manifest:
         _consistent(path, operation, directory, schema_names)
         operations[operation.id], paths[operation.id] = operation, path
     _coherent(folder, operations, paths)
-    return Manifest(operations)
+    return Manifest(operations, _elsewhere(directory / ELSEWHERE_DIR))
+
+
+def _elsewhere(folder: Path) -> tuple[Elsewhere, ...]:
+    """The routes of ``other-routes/*.json`` (``{"routes": {id: "METHOD /path"}}``)."""
+    routes: list[Elsewhere] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            for route_id, route in data["routes"].items():
+                method, template = route.split(" ", 1)
+                routes.append(Elsewhere(route_id, method.upper(), template))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise UsageError(f"The routes file {path} cannot be read: it maps route ids to "
+                             f"\"METHOD /path\" under \"routes\" ({exc}).") from None
+    return tuple(routes)
 
 
 def _consistent(path: Path, operation: Operation, directory: Path,
