@@ -27,6 +27,8 @@ from ghl_contract.transport.testing import serve as serve_raw
 
 BODY = documented_request()
 GET_INVOICE = "/invoices/inv-1?altId=loc-1&altType=location"
+# What a client of the API sends with every request (judged with it).
+DOCUMENTED = {"Version": "2021-07-28"}
 
 
 @pytest.mark.parametrize(("method", "path", "rule"), [
@@ -51,7 +53,8 @@ def test_an_upstream_that_resets_gives_a_502_and_a_finding(method: str, path: st
 
 def test_an_upstream_that_does_not_answer_in_time_gives_a_502_within_the_timeout() -> None:
     with serve_raw(lambda received, index: Hang(30)) as upstream, \
-            proxied(upstream.url, timeout=0.5) as proxy, httpx.Client(timeout=20) as client:
+            proxied(upstream.url, timeout=0.5) as proxy, \
+            httpx.Client(timeout=20, headers=DOCUMENTED) as client:
         started = time.monotonic()
         answer = client.get(proxy.url + GET_INVOICE)
         waited = time.monotonic() - started
@@ -64,14 +67,14 @@ def test_an_answer_cut_mid_body_closes_the_clients_connection_and_is_a_finding()
     cut = Reply(200, (("Content-Type", "application/json"),), b'{"invoice": {"_id"',
                 declared_length=400)
     with serve_raw(lambda received, index: cut) as upstream, proxied(upstream.url) as proxy, \
-            httpx.Client() as client, pytest.raises(httpx.RemoteProtocolError):
+            httpx.Client(headers=DOCUMENTED) as client, pytest.raises(httpx.RemoteProtocolError):
         client.get(proxy.url + GET_INVOICE)
     assert [(f.rule, f.status) for f in report_after(proxy).findings] == [
         ("connection-error", 200)]
 
 
 def test_an_unreachable_upstream_mid_session_gives_502s() -> None:
-    with refused_url() as url, proxied(url) as proxy, httpx.Client() as client:
+    with refused_url() as url, proxied(url) as proxy, httpx.Client(headers=DOCUMENTED) as client:
         known = client.get(proxy.url + GET_INVOICE)
         unknown = client.get(proxy.url + "/no/such/route")
     assert (known.status_code, unknown.status_code) == (502, 502)
@@ -90,7 +93,7 @@ def test_a_body_past_the_bound_is_forwarded_whole_and_not_judged() -> None:
         return Reply(200, (("Content-Type", "application/json"),), large)
 
     with serve_raw(answer) as upstream, proxied(upstream.url, max_body=1024) as proxy, \
-            httpx.Client() as client:
+            httpx.Client(headers=DOCUMENTED) as client:
         sent = client.post(proxy.url + "/upload", content=b"y" * 5000)
         got = client.get(proxy.url + GET_INVOICE)
     assert sent.json() == {"size": 5000}

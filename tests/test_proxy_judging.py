@@ -68,6 +68,39 @@ def test_a_request_that_breaks_its_contract_is_reported_as_the_request() -> None
     assert {f.operation for f in findings} == {"create-invoice-from-estimate"}
 
 
+INVOICE = "/invoices/6578278e879ad2646715ba9c"
+LOCATION = "altId=6578278e879ad2646715ba9c&altType=location"
+
+
+@pytest.mark.parametrize(("target", "headers", "pointer"), [
+    (f"{INVOICE}?{LOCATION}", {}, "/header/Version"),
+    (f"{INVOICE}?{LOCATION}", {"Version": "2021-04-15"}, "/header/Version"),
+    (f"{INVOICE}?altId=6578278e879ad2646715ba9c&altType=company", {"Version": "v3"},
+     "/query/altType"),
+    (f"{INVOICE}?altType=location", {"Version": "v3"}, "/query/altId"),
+    (f"/invoices/estimate/list?{LOCATION}&limit=ten&offset=0", {"Version": "2021-07-28"},
+     "/query/limit"),
+], ids=["no-version", "unknown-version", "wrong-alt-type", "no-alt-id", "limit-not-a-number"])
+def test_a_request_whose_parameters_break_the_contract_is_reported_at_them(
+        target: str, headers: dict[str, str], pointer: str) -> None:
+    """The team's own application sending what HighLevel refuses (a Version it stopped
+    accepting, a missing altId) is the drift the proxy is there to show before an upgrade."""
+    with served(MockApp()) as url, proxied(url) as proxy, httpx.Client() as client:
+        client.get(proxy.url + target, headers={"Authorization": "Bearer t", **headers})
+    requests = [f for f in report_after(proxy).findings if f.source and f.source.endswith(
+        " request")]
+    assert [(f.pointer, f.breaking) for f in requests] == [(pointer, True)]
+
+
+def test_documented_parameters_in_any_header_case_with_more_besides_give_no_finding() -> None:
+    with served(MockApp()) as url, proxied(url) as proxy, httpx.Client() as client:
+        client.get(f"{proxy.url}{INVOICE}?{LOCATION}&extra=1",
+                   headers={"authorization": "Bearer t", "version": "2021-07-28",
+                            "X-Team-Trace": "abc"})
+    assert [f for f in report_after(proxy).findings if f.source and f.source.endswith(
+        " request")] == []
+
+
 def test_a_request_of_no_known_operation_is_forwarded_and_counted_not_judged() -> None:
     with served(MockApp()) as url, proxied(url) as proxy, httpx.Client() as client:
         assert client.get(proxy.url + "/__mock__/invoices").status_code == 200

@@ -173,6 +173,23 @@ def check_body(body: bytes | str | None, kind: str = "response", *,
     return _stamped(found, operation, status, trace, source)
 
 
+def check_parameters(operation: Operation, *, path: Mapping[str, str],
+                     query: Mapping[str, str], headers: Mapping[str, str],
+                     source: str | None = None,
+                     registry: ContractRegistry | None = None) -> list[Finding]:
+    """Every finding for a request's parameters against `operation`'s: path, query and header
+    values (`headers` by lower-case name, matched to the documented names), at
+    ``/path/<name>``, ``/query/<name>`` and ``/header/<name>``. Parameters the operation does
+    not document are not findings: a client may send more than the contract names."""
+    registry = registry or pinned()
+    documented = {p.name.lower(): p.name for p in operation.in_("header")}
+    values = {"path": dict(path), "query": dict(query),
+              "header": {name: headers[lower] for lower, name in documented.items()
+                         if lower in headers}}
+    found = schema_findings(registry.request_parameters_validator(operation), values, source)
+    return _stamped(found, operation, None, None, source)
+
+
 def _status(operation: Operation, status: int, expected: Expect | None,
             body: bytes) -> list[Finding]:
     """A 5xx, or a status the sender did not expect: one finding with the server's message."""

@@ -169,6 +169,25 @@ class ContractRegistry:
             self._validators[key] = self._compile(schema, False)
         return self._validators[key]
 
+    def request_parameters_validator(self, operation: Operation) -> jsonschema_rs.Validator:
+        """A validator of all of `operation`'s parameters as one object, by location:
+        ``{"path": {...}, "query": {...}, "header": {...}}`` (findings point at
+        ``/header/Version``); a location the operation has no parameter in is not checked."""
+        key = (f"{operation.id}:request", False)
+        if key not in self._validators:
+            base = self.operation_uri(operation)
+            locations: dict[str, Schema] = {}
+            for parameter in operation.parameters:
+                where = locations.setdefault(parameter.location, {
+                    "type": "object", "properties": {}, "required": []})
+                where["properties"][parameter.name] = _rebased(parameter.schema, base)
+                if parameter.required:
+                    where["required"].append(parameter.name)
+            self._validators[key] = self._compile(
+                {"type": "object", "properties": locations, "required": sorted(locations)},
+                False)
+        return self._validators[key]
+
     def _compile(self, schema: Schema, strict: bool) -> jsonschema_rs.Validator:
         shape = close_objects if strict else copy.deepcopy
         resources = [(self.uri(n), shape(doc)) for n, doc in self.documents.items()]

@@ -1,7 +1,8 @@
 """How the proxy judges one exchange of a known operation: exactly as a run and `check` do.
 
-The request's body against the operation's request contract; an upstream that gave no (complete)
-answer as the transport's fault; otherwise the answer through the one judge (status, body as it
+The request's parameters (path, query, headers, at `/query/altId`...) and body against the
+operation's request contract; an upstream that gave no (complete) answer as the transport's
+fault; otherwise the answer through the one judge (status, body as it
 travelled, the status's schema, invariants with what was sent, rate-limit headers) and the
 session's memory of created numbers. No status is "expected": the proxy does not know what the
 application meant, so the answer is judged by what the operation documents.
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from ghl_contract.findings import Finding
-from ghl_contract.judge import check_body
+from ghl_contract.judge import check_body, check_parameters
 from ghl_contract.number_memory import NumberMemory
 from ghl_contract.operations import Operation
 from ghl_contract.proxy.exchange import Forwarded
@@ -86,11 +87,15 @@ class Judge:
             return forwarded.response_body
 
     def _request_findings(self, forwarded: Forwarded, operation: Operation) -> list[Finding]:
+        source = f"{forwarded.source} request"
+        found = check_parameters(operation, path=forwarded.parameters,
+                                 query=dict(parse_qsl(forwarded.query, keep_blank_values=True)),
+                                 headers=by_name(forwarded.request_headers), source=source)
         if operation.request is None or forwarded.request_body is None:
-            return []
-        return check_body(forwarded.request_body, "request", operation=operation,
-                          content_type=header(forwarded.request_headers, b"content-type") or "",
-                          source=f"{forwarded.source} request")
+            return found
+        return found + check_body(
+            forwarded.request_body, "request", operation=operation,
+            content_type=header(forwarded.request_headers, b"content-type") or "", source=source)
 
     def _fault(self, forwarded: Forwarded, operation: Operation) -> Finding:
         fault = forwarded.fault
