@@ -139,6 +139,29 @@ def test_har_entries_of_this_operation_are_checked(monkeypatch: pytest.MonkeyPat
     assert [{k: f.get(k) for k in keys} for f in report["findings"]] == HAR["findings"]
 
 
+def _entry(url: str, headers: list[dict[str, str]]) -> dict[str, Any]:
+    answer = '{"statusCode": 404, "message": "Invoice not found"}'
+    return {"request": {"method": "GET", "url": url, "headers": headers},
+            "response": {"status": 404, "headers": [],
+                         "content": {"mimeType": "application/json", "text": answer}}}
+
+
+def test_har_request_parameters_are_judged_headers_only_where_recorded(tmp_path: Path) -> None:
+    """A Version the API does not accept and a missing altId are found at their parameters; an
+    entry whose headers were not recorded is not said to lack Version."""
+    base = "https://services.leadconnectorhq.com/invoices/6578278e879ad2646715ba9c"
+    path = _write_json(tmp_path / "app.har", {"log": {"entries": [
+        _entry(f"{base}?altType=location", [{"name": "version", "value": "2021-04-15"}]),
+        _entry(f"{base}?altId=l-1&altType=location", []),
+    ]}})
+    code, report = check_json(str(path))
+    assert code == 1
+    assert [(f["source"].rsplit("#", 1)[1], f["pointer"], f["rule"]) for f in report["findings"]
+            if f["source"].endswith("request")] == [
+        ("entry 1 request", "/header/Version", "enum-value-unknown"),
+        ("entry 1 request", "/query/altId", "missing-required")]
+
+
 def test_har_without_entries_is_an_input_problem(tmp_path: Path) -> None:
     path = _write_json(tmp_path / "run.har", {"log": {"version": "1.2"}})
     code, out, err = check(str(path))

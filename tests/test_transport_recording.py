@@ -16,7 +16,7 @@ import pytest
 
 from ghl_contract.errors import UsageError
 from ghl_contract.readers.har import read_har
-from ghl_contract.readers.items import Note, Payload
+from ghl_contract.readers.items import Note, Parameters, Payload
 from ghl_contract.redact import redactor
 from ghl_contract.registry import pinned
 from ghl_contract.transport import Exchange, open_client
@@ -104,7 +104,11 @@ def test_check_reads_the_recording_back(tmp_path: Path) -> None:
     assert orjson.loads(payloads[1].raw or b"")["invoice"]["_id"] == "inv-0"
     assert payloads[1].request == BODY
     assert payloads[1].path == {"estimateId": ESTIMATE_ID}
-    assert [type(item) for item in items if not isinstance(item, Payload)] == [Note]
+    # The parameters of the two requests meant to be accepted are judged too, headers included.
+    parameters = [item for item in items if isinstance(item, Parameters)]
+    assert [(p.path, p.query, (p.headers or {}).get("version")) for p in parameters] == [
+        ({"estimateId": ESTIMATE_ID}, {}, "2021-07-28")] * 2
+    assert [type(item) for item in items if not isinstance(item, Payload | Parameters)] == [Note]
 
 
 CRASHING_RUN = textwrap.dedent("""

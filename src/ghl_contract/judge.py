@@ -174,18 +174,20 @@ def check_body(body: bytes | str | None, kind: str = "response", *,
 
 
 def check_parameters(operation: Operation, *, path: Mapping[str, str],
-                     query: Mapping[str, str], headers: Mapping[str, str],
+                     query: Mapping[str, str], headers: Mapping[str, str] | None,
                      source: str | None = None,
                      registry: ContractRegistry | None = None) -> list[Finding]:
     """Every finding for a request's parameters against `operation`'s: path, query and header
-    values (`headers` by lower-case name, matched to the documented names), at
-    ``/path/<name>``, ``/query/<name>`` and ``/header/<name>``. Parameters the operation does
-    not document are not findings: a client may send more than the contract names."""
+    values (`headers` by lower-case name, matched to the documented names; None when they were
+    not recorded, and then not judged), at ``/path/<name>``, ``/query/<name>`` and
+    ``/header/<name>``. Parameters the operation does not document are not findings: a client
+    may send more than the contract names."""
     registry = registry or pinned()
-    documented = {p.name.lower(): p.name for p in operation.in_("header")}
-    values = {"path": dict(path), "query": dict(query),
-              "header": {name: headers[lower] for lower, name in documented.items()
-                         if lower in headers}}
+    values: dict[str, dict[str, str]] = {"path": dict(path), "query": dict(query)}
+    if headers is not None:
+        values["header"] = {parameter.name: headers[parameter.name.lower()]
+                            for parameter in operation.in_("header")
+                            if parameter.name.lower() in headers}
     found = schema_findings(registry.request_parameters_validator(operation), values, source)
     return _stamped(found, operation, None, None, source)
 

@@ -36,9 +36,19 @@ from ghl_contract.cli.contract import add_contract_arguments, apply_contract
 from ghl_contract.errors import UsageError
 from ghl_contract.findings import Report
 from ghl_contract.invariants import payload_checks
-from ghl_contract.judge import check_body, check_payload, payload_objects
+from ghl_contract.judge import check_body, check_parameters, check_payload, payload_objects
 from ghl_contract.operations import Operation
-from ghl_contract.readers import InputProblem, Item, Limits, Lines, Note, Payload, Problem, Source
+from ghl_contract.readers import (
+    InputProblem,
+    Item,
+    Limits,
+    Lines,
+    Note,
+    Parameters,
+    Payload,
+    Problem,
+    Source,
+)
 from ghl_contract.readers.document import too_long, too_many_values, unreadable
 from ghl_contract.readers.ndjson import line_problem
 from ghl_contract.registry import PAYLOAD_KINDS, ContractRegistry, pinned
@@ -134,6 +144,10 @@ def check(items: Iterable[Item], registry: ContractRegistry | None = None,
                                    request=item.request, path=item.path, expect=item.expect,
                                    registry=registry)
             findings.extend(found)
+        elif type(item) is Parameters:
+            findings.extend(check_parameters(item.operation, path=item.path, query=item.query,
+                                             headers=item.headers, source=item.source,
+                                             registry=registry))
         elif isinstance(item, Problem):
             problems.append(item.message)
         elif isinstance(item, Note):

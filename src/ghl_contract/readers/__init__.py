@@ -26,11 +26,20 @@ from ghl_contract.errors import UsageError
 from ghl_contract.operations import Manifest
 from ghl_contract.readers.document import read_document, unreadable
 from ghl_contract.readers.har import read_har
-from ghl_contract.readers.items import InputProblem, Item, Limits, Lines, Note, Payload, Problem
+from ghl_contract.readers.items import (
+    InputProblem,
+    Item,
+    Limits,
+    Lines,
+    Note,
+    Parameters,
+    Payload,
+    Problem,
+)
 from ghl_contract.readers.ndjson import LineStream, read_auto, read_ndjson
 
-__all__ = ["STDIN", "SUFFIXES", "InputProblem", "Item", "Limits", "Lines", "Note", "Payload",
-           "Problem", "Source", "read", "resolve", "shown_name"]
+__all__ = ["STDIN", "SUFFIXES", "InputProblem", "Item", "Limits", "Lines", "Note", "Parameters",
+           "Payload", "Problem", "Source", "read", "resolve", "shown_name"]
 
 STDIN = "-"
 SUFFIXES = (".json", ".ndjson", ".jsonl", ".har")

@@ -24,7 +24,7 @@ import orjson
 from ghl_contract.judge import expect
 from ghl_contract.operations import Manifest, Operation
 from ghl_contract.readers.document import not_json, read_whole, too_many_values
-from ghl_contract.readers.items import Item, Limits, Note, Payload, Problem
+from ghl_contract.readers.items import Item, Limits, Note, Parameters, Payload, Problem
 
 # The key under which `run --record` notes what the run meant by a request (HAR custom fields
 # start with an underscore).
@@ -109,9 +109,14 @@ def _exchange(where: str, operation: Operation, parameters: dict[str, str],
     statuses = annotation.get("expect")
     expected = expect(statuses) if isinstance(statuses, list) and statuses and all(
         isinstance(s, int) for s in statuses) else None
-    if operation.request is not None and expected is None:
+    url = request.get("url")
+    if expected is None:
         # A request meant to be refused breaks the request contract on purpose: it is judged by
         # the answer it got, below.
+        yield Parameters(operation, f"{where} request", parameters,
+                         dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+                         if isinstance(url, str) else {}, _headers(request.get("headers")))
+    if operation.request is not None and expected is None:
         yield Payload(None, "request", f"{where} request", raw=sent or b"", operation=operation,
                       content_type=post.get("mimeType") if isinstance(post, dict) else None)
     status = response.get("status")
@@ -138,7 +143,6 @@ def _exchange(where: str, operation: Operation, parameters: dict[str, str],
         what = None
     if what is None and not sent:
         # A request without a body says what it sends in its query (altId, altType...).
-        url = request.get("url")
         what = dict(parse_qsl(urlsplit(url).query)) if isinstance(url, str) else None
     mime = content.get("mimeType")
     yield Payload(None, "response" if 200 <= status < 300 else "error", f"{where} response",

@@ -31,6 +31,18 @@ class Payload:
 
 
 @dataclass(frozen=True, slots=True)
+class Parameters:
+    """A recorded request's parameters, judged against its operation's (`judge.check_parameters`):
+    path, query, and headers (lower-case names; None when the capture has none)."""
+
+    operation: Operation
+    source: str
+    path: Mapping[str, str]
+    query: Mapping[str, str]
+    headers: Mapping[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
 class Lines:
     """NDJSON lines, one payload each, parsed and checked by the checker in one loop (the hot
     path: no object per payload). Iterating `lines` may raise `InputProblem`."""
@@ -72,4 +84,4 @@ class InputProblem(Exception):
     error): its message is the problem, one sentence."""
 
 
-Item = Payload | Lines | Problem | Note
+Item = Payload | Parameters | Lines | Problem | Note
