@@ -197,6 +197,11 @@ class ProxyApp:
                     "headers": forwarded.response_headers})
         kept: bytearray | None = bytearray()
         try:
+            whole = response.whole()
+            if whole is not None:  # it came with its head: relayed in one message, no wait
+                forwarded.response_body = whole if len(whole) <= self._max_body else None
+                await send({"type": "http.response.body", "body": whole, "more_body": False})
+                return
             async with asyncio.timeout_at(deadline):
                 async for chunk in response.chunks():
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})

@@ -104,14 +104,12 @@ class Answer:
                                     for name, value in response.raw_headers]
 
     def whole(self) -> bytes | None:
-        """The whole body if it came with the head (no wait), else None (read `chunks`)."""
+        """The whole body if it has all come already (no wait), else None: read `chunks`, which
+        also raise what went wrong."""
         content = self._response.content
-        if not content.is_eof():
+        if not content.is_eof() or content.exception() is not None:
             return None
-        try:
-            return content.read_nowait()
-        except aiohttp.ClientError as exc:
-            raise translated(exc) from exc
+        return content.read_nowait()
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body's bytes as they come, their content coding kept."""
