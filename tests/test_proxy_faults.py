@@ -16,6 +16,8 @@ from ghl_contract.proxy.testing import (
     report_after,
 )
 from ghl_contract.transport.testing import (
+    Action,
+    Drop,
     Hang,
     Received,
     Reply,
@@ -49,6 +51,23 @@ def test_an_upstream_that_resets_gives_a_502_and_a_finding(method: str, path: st
     assert [(f.rule, f.source) for f in report_after(proxy).findings
             if f.source and f.source.endswith("response")] == [
         (rule, f"#1 {method} {path} response")]
+
+
+@pytest.mark.parametrize("failing", [Drop(), Reset()], ids=["closed", "reset"])
+@pytest.mark.parametrize("reused", [False, True], ids=["new-connection", "kept-alive-connection"])
+def test_a_request_whose_connection_fails_reaches_the_upstream_once(failing: Action,
+                                                                   reused: bool) -> None:
+    # A GET may be sent again by a client library; a proxy that did would forward it twice.
+    def answer(received: Received, index: int) -> Action:
+        return json_reply(200, {}) if received.path == "/first" else failing
+
+    with serve_raw(answer) as upstream, proxied(upstream.url) as proxy, \
+            httpx.Client() as client:
+        if reused:
+            assert client.get(proxy.url + "/first").status_code == 200
+        got = client.get(proxy.url + GET_INVOICE)
+    assert got.status_code == 502
+    assert [r.path for r in upstream.requests] == ["/first"] * reused + [GET_INVOICE]
 
 
 def test_an_upstream_that_does_not_answer_in_time_gives_a_502_within_the_timeout() -> None:

@@ -4,6 +4,7 @@ hop-by-hop headers stay on their hop; keep-alive on both sides; answers stream a
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 import socket
 import threading
@@ -27,7 +28,7 @@ from ghl_contract.proxy.testing import (
 )
 from ghl_contract.proxy.wire import HOP_BY_HOP
 from ghl_contract.resources import example_path
-from ghl_contract.transport.testing import Reply, json_reply
+from ghl_contract.transport.testing import Raw, Received, Reply, json_reply
 from ghl_contract.transport.testing import serve as serve_raw
 
 
@@ -101,6 +102,66 @@ def test_the_upstream_gets_the_clients_request_as_sent() -> None:
     assert received.headers["x-custom"] == "kept"
     assert received.headers["cookie"] == "c=1"
     assert received.headers["host"] == upstream.url.removeprefix("http://")
+
+
+def test_a_header_value_in_utf8_reaches_the_upstream_byte_for_byte() -> None:
+    value = "Zoë Müller".encode()
+    with serve_raw(lambda received, index: json_reply(200, {})) as upstream, \
+            proxied(upstream.url) as proxy, httpx.Client() as client:
+        client.get(proxy.url + "/x", headers={"X-Name": value})
+    assert upstream.requests[-1].headers["x-name"].encode("latin-1") == value
+
+
+@pytest.mark.parametrize(("method", "length"), [
+    ("GET", None), ("HEAD", None), ("DELETE", None), ("OPTIONS", None), ("POST", "0"),
+], ids=["get", "head", "delete", "options", "post-with-content-length-0"])
+def test_a_request_without_a_body_reaches_the_upstream_with_the_length_it_came_with(
+        method: str, length: str | None) -> None:
+    with serve_raw(lambda received, index: Reply(204)) as upstream, \
+            proxied(upstream.url) as proxy, httpx.Client() as client:
+        sent = client.request(method, proxy.url + "/x")
+    received = upstream.requests[-1]
+    assert sent.request.headers.get("content-length") == length  # what the client sent
+    assert (received.method, received.body) == (method, b"")
+    assert received.headers.get("content-length") == length
+    assert "transfer-encoding" not in received.headers
+
+
+@pytest.mark.parametrize("interim", [False, True], ids=["answer", "100-continue-then-answer"])
+def test_a_request_expecting_100_continue_reaches_the_upstream_with_its_body(
+        interim: bool) -> None:
+    # The proxy's server told the client to go on; the body goes on with the head, and an
+    # upstream's own 100 Continue is passed over.
+    final = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+    def answer(received: Received, index: int) -> Raw:
+        return Raw([b"HTTP/1.1 100 Continue\r\n\r\n" * interim + final])
+
+    with serve_raw(answer) as upstream, proxied(upstream.url, timeout=5) as proxy, \
+            httpx.Client(timeout=20) as client:
+        got = client.post(proxy.url + "/upload", content=BODY,
+                          headers={"Expect": "100-continue"})
+    assert (got.status_code, got.content) == (200, b"{}")
+    received = upstream.requests[-1]
+    assert (received.headers["expect"], received.body) == ("100-continue", BODY)
+
+
+def test_a_remote_upstream_is_reached_through_the_environments_proxy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with serve_raw(lambda received, index: json_reply(200, {})) as forward_proxy:
+        monkeypatch.setenv("HTTP_PROXY", forward_proxy.url.replace("://", "://user:pw@"))
+        with proxied("http://upstream.example/base") as proxy, \
+                httpx.Client(trust_env=False) as client:
+            got = client.get(proxy.url + "/x?y=1", headers={"Authorization": "Bearer mine"})
+    assert got.status_code == 200
+    received = forward_proxy.requests[-1]
+    assert received.path == "http://upstream.example/base/x?y=1"
+    assert received.headers["proxy-authorization"] == \
+        "Basic " + base64.b64encode(b"user:pw").decode()
+    assert received.headers["authorization"] == "Bearer mine"
 
 
 def test_hop_by_hop_headers_stay_on_their_hop() -> None:

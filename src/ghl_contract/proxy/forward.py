@@ -1,14 +1,15 @@
 """The proxy itself: an ASGI app that forwards each request to the upstream and relays its answer.
 
 A request goes on as it came (method, raw path and query, end-to-end headers with the client's own
-Authorization, body bytes) through httpx's async transport, whose pool keeps the upstream's
-connections alive. The answer comes back as it was sent (status, end-to-end headers, the body's
-bytes with their content coding), streamed chunk by chunk as they arrive; only then is the
-exchange handed to the session to judge, off the answer's path. With --enforce the answer of a
-known operation is held until judged, and replaced by a 502 listing its findings if it breaks the
-contract. An upstream that gives no complete answer in time is a finding, and the client gets a
-502 (or, once the answer's head has gone, a connection closed as the upstream closed it): never a
-hang. Bodies are kept for the judge up to a bound; past it they are forwarded, not judged.
+Authorization, body bytes) through the upstream's client (`upstream.Upstream`), whose pool keeps
+the upstream's connections alive. The answer comes back as it was sent (status, end-to-end
+headers, the body's bytes with their content coding), streamed chunk by chunk as they arrive;
+only then is the exchange handed to the session to judge, off the answer's path. With --enforce
+the answer of a known operation is held until judged, and replaced by a 502 listing its findings
+if it breaks the contract. An upstream that gives no complete answer in time is a finding, and
+the client gets a 502 (or, once the answer's head has gone, a connection closed as the upstream
+closed it): never a hang. Bodies are kept for the judge up to a bound; past it they are
+forwarded, not judged.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ghl_contract.proxy.answers import ENFORCED, SHUTDOWN, UPSTREAM_FAULT, bad_g
 from ghl_contract.proxy.exchange import Forwarded
 from ghl_contract.proxy.redaction import Secrets
 from ghl_contract.proxy.session import Session
+from ghl_contract.proxy.upstream import Answer, Upstream
 from ghl_contract.proxy.wire import RawHeaders, end_to_end
 from ghl_contract.registry import pinned
 
@@ -33,9 +35,9 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# What can go wrong between the proxy and the upstream: httpx's errors, the exchange's deadline,
-# and a request httpx refuses to build or send.
-UPSTREAM_ERRORS = (httpx.HTTPError, httpx.InvalidURL, TimeoutError, ValueError)
+# What can go wrong between the proxy and the upstream: the client's errors (as httpx's, see
+# upstream.py) and the exchange's deadline.
+UPSTREAM_ERRORS = (httpx.HTTPError, httpx.InvalidURL, TimeoutError)
 
 
 class ClientGone(Exception):
@@ -78,17 +80,14 @@ async def _chained(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
 
 class ProxyApp:
     """Forwards to `upstream` (a base URL, its path put before every request's); see the module
-    docstring. `transport` builds the httpx transport at the server's start-up (lifespan)."""
+    docstring. The upstream's client is made at the server's start-up (lifespan)."""
 
-    def __init__(self, upstream: str, session: Session, secrets: Secrets, *,
-                 transport: Callable[[], httpx.AsyncBaseTransport], enforce: bool,
+    def __init__(self, upstream: str, session: Session, secrets: Secrets, *, enforce: bool,
                  timeout: float, max_body: int) -> None:
         self._base = upstream.rstrip("/")
         self._session = session
         self._secrets = secrets
-        self._new_transport = transport
-        self._transport: httpx.AsyncBaseTransport | None = None
-        self._timeouts = httpx.Timeout(timeout).as_dict()
+        self._upstream: Upstream | None = None
         self._enforce = enforce
         self._timeout = timeout
         self._max_body = max_body
@@ -106,11 +105,11 @@ class ProxyApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self._transport = self._new_transport()
+                self._upstream = Upstream(self._base)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self._transport is not None:
-                    await self._transport.aclose()
+                if self._upstream is not None:
+                    await self._upstream.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -165,16 +164,14 @@ class ProxyApp:
 
     async def _send(self, forwarded: Forwarded, raw_path: bytes, query: bytes,
                     content: bytes | AsyncIterator[bytes], deadline: float
-                    ) -> httpx.Response | None:
+                    ) -> Answer | None:
         """The upstream's answer, its body not read yet; None (and the fault noted) if none."""
-        assert self._transport is not None, "the server's start-up creates the transport"
-        target = (raw_path + (b"?" + query if query else b"")).decode("latin-1")
+        assert self._upstream is not None, "the server's start-up creates the client"
+        target = raw_path + (b"?" + query if query else b"")
         try:
-            request = httpx.Request(forwarded.method, self._base + target,
-                                    headers=forwarded.request_headers, content=content,
-                                    extensions={"timeout": self._timeouts})
             async with asyncio.timeout_at(deadline):
-                return await self._transport.handle_async_request(request)
+                return await self._upstream.send(forwarded.method, target,
+                                                 forwarded.request_headers, content)
         except UPSTREAM_ERRORS as exc:
             forwarded.fault = exc
             return None
@@ -190,18 +187,23 @@ class ProxyApp:
             verdict.findings, self._secrets)
         await _answer(send, 502, headers, body)
 
-    async def _relay(self, send: Send, forwarded: Forwarded, response: httpx.Response,
+    async def _relay(self, send: Send, forwarded: Forwarded, response: Answer,
                      deadline: float) -> None:
         """Relay the answer as it comes, keeping a copy within the bound for the judge. A fault
         after the head has gone leaves the answer incomplete: the client's connection closes."""
-        forwarded.status = response.status_code
-        forwarded.response_headers = end_to_end(response.headers.raw, host=True)
-        await send({"type": "http.response.start", "status": response.status_code,
+        forwarded.status = response.status
+        forwarded.response_headers = end_to_end(response.headers, host=True)
+        await send({"type": "http.response.start", "status": response.status,
                     "headers": forwarded.response_headers})
         kept: bytearray | None = bytearray()
         try:
+            whole = response.whole()
+            if whole is not None:  # it came with its head: relayed in one message, no wait
+                forwarded.response_body = whole if len(whole) <= self._max_body else None
+                await send({"type": "http.response.body", "body": whole, "more_body": False})
+                return
             async with asyncio.timeout_at(deadline):
-                async for chunk in response.aiter_raw():
+                async for chunk in response.chunks():
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     if kept is not None:
                         kept += chunk
@@ -213,14 +215,14 @@ class ProxyApp:
             forwarded.fault = exc
             forwarded.response_body = bytes(kept) if kept is not None else None
         finally:
-            await response.aclose()
+            response.close()
 
-    async def _relay_judged(self, send: Send, forwarded: Forwarded, response: httpx.Response,
+    async def _relay_judged(self, send: Send, forwarded: Forwarded, response: Answer,
                             deadline: float, started: float) -> None:
         """--enforce: read the whole answer, have it judged, then relay it or a 502 instead."""
-        forwarded.status = response.status_code
-        forwarded.response_headers = end_to_end(response.headers.raw, host=True)
-        chunks = response.aiter_raw()
+        forwarded.status = response.status
+        forwarded.response_headers = end_to_end(response.headers, host=True)
+        chunks = response.chunks()
         body = bytearray()
         try:
             async with asyncio.timeout_at(deadline):
@@ -234,27 +236,27 @@ class ProxyApp:
                         return
         except UPSTREAM_ERRORS as exc:
             forwarded.fault = exc  # the answer broke off: judged as a fault, answered with a 502
-            await response.aclose()
+            response.close()
             await self._answer_fault(send, forwarded, started)
             return
-        await response.aclose()
+        response.close()
         forwarded.response_body = bytes(body)
         forwarded.elapsed = time.perf_counter() - started
         verdict = await asyncio.wrap_future(self._session.verdict(forwarded))
         if verdict.breaks_answer:
             self._session.replaced()
             headers, replaced = bad_gateway(
-                ENFORCED, f"ghl-contract proxy: the upstream's {response.status_code} answer "
+                ENFORCED, f"ghl-contract proxy: the upstream's {response.status} answer "
                 "breaks the contract.", verdict.answer, self._secrets,
-                upstream_status=response.status_code)
+                upstream_status=response.status)
             await _answer(send, 502, headers, replaced)
         else:
-            await _answer(send, response.status_code, forwarded.response_headers,
+            await _answer(send, response.status, forwarded.response_headers,
                           forwarded.response_body)
 
-    async def _relay_rest(self, send: Send, forwarded: Forwarded, response: httpx.Response,
+    async def _relay_rest(self, send: Send, forwarded: Forwarded, response: Answer,
                           first: bytes, chunks: AsyncIterator[bytes], deadline: float) -> None:
-        await send({"type": "http.response.start", "status": response.status_code,
+        await send({"type": "http.response.start", "status": response.status,
                     "headers": forwarded.response_headers})
         try:
             await send({"type": "http.response.body", "body": first, "more_body": True})
@@ -265,7 +267,7 @@ class ProxyApp:
         except UPSTREAM_ERRORS as exc:
             forwarded.fault = exc
         finally:
-            await response.aclose()
+            response.close()
 
 
 async def _answer(send: Send, status: int, headers: RawHeaders, body: bytes) -> None:

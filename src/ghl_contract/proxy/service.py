@@ -16,7 +16,6 @@ from typing import TextIO
 
 from ghl_contract.findings import Report
 from ghl_contract.mock.server import Running, serve
-from ghl_contract.proxy import upstream as _upstream
 from ghl_contract.proxy.forward import ProxyApp
 from ghl_contract.proxy.recording import Recording
 from ghl_contract.proxy.redaction import Secrets
@@ -66,10 +65,8 @@ def start(options: ProxyOptions, findings_out: TextIO) -> Iterator[RunningProxy]
                           secrets=secrets, recording=recording, timeout=options.timeout,
                           max_body=options.max_body)
         stack.callback(session.close)  # after the server: what is in flight is judged too
-        app = ProxyApp(options.upstream, session, secrets,
-                       transport=lambda: _upstream.transport(options.upstream),
-                       enforce=options.enforce, timeout=options.timeout,
-                       max_body=options.max_body)
+        app = ProxyApp(options.upstream, session, secrets, enforce=options.enforce,
+                       timeout=options.timeout, max_body=options.max_body)
         running = stack.enter_context(
             serve(app, options.host, options.port, server_headers=False))
         yield RunningProxy(running.url, running, session, secrets)
