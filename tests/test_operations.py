@@ -1,5 +1,5 @@
 """The operation manifest (schemas/operations/): every broken entry is refused in one sentence that
-names its file; every route of the eight operations is matched to its own operation, the
+names its file; every route of the nine operations is matched to its own operation, the
 ambiguous ones included; the entries agree with HighLevel's invoices.json."""
 
 from __future__ import annotations
@@ -143,11 +143,11 @@ def test_a_contract_without_a_manifest_is_refused(contract: Path) -> None:
         _load(contract)
 
 
-def test_the_packaged_manifest_loads_its_eight_operations() -> None:
+def test_the_packaged_manifest_loads_its_nine_operations() -> None:
     assert sorted(op.id for op in pinned().manifest) == [
         "create-invoice-from-estimate", "create-new-estimate", "delete-estimate",
         "delete-invoice", "generate-invoice-number", "get-invoice", "list-estimates",
-        "void-invoice"]
+        "list-invoices", "void-invoice"]
     assert pinned().manifest.primary.id == "create-invoice-from-estimate"
 
 
@@ -159,6 +159,9 @@ ROUTES = [
     ("DELETE", "/invoices/estimate/e-1", "delete-estimate", {"estimateId": "e-1"}),
     ("GET", "/invoices/estimate/list", "list-estimates", {}),
     ("GET", "/invoices/i-1", "get-invoice", {"invoiceId": "i-1"}),
+    # the listing's template ends with a slash (HighLevel's /invoices/); a request may omit it
+    ("GET", "/invoices/", "list-invoices", {}),
+    ("GET", "/invoices", "list-invoices", {}),
     ("DELETE", "/invoices/i-1", "delete-invoice", {"invoiceId": "i-1"}),
     ("POST", "/invoices/i-1/void", "void-invoice", {"invoiceId": "i-1"}),
     # a literal route wins over an id of the same shape

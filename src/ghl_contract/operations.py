@@ -96,8 +96,9 @@ class Operation:
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        parts = _PARAMETER.split(self.path)
-        # Literal parts as they are, each {name} one segment; a base path may come before.
+        # Literal parts as they are, each {name} one segment; a base path may come before, a
+        # trailing slash may follow (or not, where the template ends with one: /invoices/).
+        parts = _PARAMETER.split(self.path.rstrip("/"))
         regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
                         for index, part in enumerate(parts))
         object.__setattr__(self, "_pattern", re.compile(f"(?P<_base>(?:/[^/]+)*?){regex}/?"))
