@@ -77,6 +77,10 @@ def _success_also(status: str) -> Callable[[Entry], None]:
     return change
 
 
+def _find(key: str, value: Any) -> Callable[[Entry], None]:
+    return lambda entry: entry["creates"]["find"].__setitem__(key, value)
+
+
 def _response(status: str, key: str, value: Any) -> Callable[[Entry], None]:
     return lambda entry: entry["responses"][status].__setitem__(key, value)
 
@@ -120,6 +124,26 @@ BROKEN = [
         delete="list-estimates")),
                  ["create-new-estimate.json is undone (delete) by list-estimates",
                   "takes 0 path parameters"], id="undo-without-id"),
+    pytest.param(_edit("create-new-estimate", _find("operation", "list-quotes")),
+                 ["create-new-estimate.json is found by 'list-quotes'", "only reads"],
+                 id="find-by-an-unknown-listing"),
+    pytest.param(_edit("create-new-estimate", _find("operation", "void-invoice")),
+                 ["is found by 'void-invoice'", "only reads"], id="find-by-a-write"),
+    pytest.param(_edit("create-new-estimate", _find("query", {"name": "{name}"})),
+                 ["finds with the query parameters name", "list-estimates does not take"],
+                 id="find-with-an-unknown-parameter"),
+    pytest.param(_edit("create-invoice-from-estimate", _find(
+        "name_from", {"path": "invoiceId", "object": "estimate"})),
+                 ["takes the name of the path parameter 'invoiceId'"],
+                 id="find-named-by-an-unknown-path-parameter"),
+    pytest.param(_edit("create-invoice-from-estimate", _find(
+        "name_from", {"path": "estimateId", "object": "quote"})),
+                 ["takes the name of a quote", "no operation of the manifest creates"],
+                 id="find-named-after-an-object-nothing-creates"),
+    pytest.param(_edit("create-invoice-from-estimate", _find(
+        "name_from", {"path": "estimateId"})),
+                 ["is not a valid manifest entry", "name_from"],
+                 id="find-named-by-a-path-parameter-without-its-object"),
 ]
 
 

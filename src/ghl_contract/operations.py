@@ -399,5 +399,5 @@ def _findable(path: Path, op: Operation, find: Find, operations: Mapping[str, Op
     creators = [o for o in operations.values() if o.creates and o.creates.find
                 and o.creates.object == find.path_object and o.creates.find.name_in_request]
     if find.path_object is not None and not creators:
-        raise UsageError(f"The operation file {path} takes the name of an {find.path_object}, "
-                         f"which no operation of the manifest creates with a findable name.")
+        raise UsageError(f"The operation file {path} takes the name of a {find.path_object}, "
+                         "which no operation of the manifest creates with a findable name.")
