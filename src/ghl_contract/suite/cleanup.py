@@ -71,7 +71,7 @@ def clean_up(ledger: Ledger, manifest: Manifest, mode: str, send: Send, *,
         answer = send(operation, {}, query, None)
         return answer.status, answer.body
 
-    notes = recover(ledger, manifest, listing)
+    notes = recover(ledger, manifest, listing, expired=lambda: clock() >= deadline)
     for created in ledger.pending():
         outcome, detail = _outcome(created, manifest, mode, send, seconds,
                                    expired=clock() >= deadline)

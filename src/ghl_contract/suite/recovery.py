@@ -34,13 +34,22 @@ MAX_PAGES = 10  # pages of a listing read to find one object
 Listing = Callable[[Operation, Mapping[str, str]], tuple[int | None, bytes]]
 
 
-def recover(ledger: Ledger, manifest: Manifest, listing: Listing) -> list[str]:
+def recover(ledger: Ledger, manifest: Manifest, listing: Listing, *,
+            expired: Callable[[], bool] = lambda: False) -> list[str]:
     """Look for what each unsettled request of `ledger` may have created; add what is found to
     the ledger and settle the request. Returns a sentence per thing to report (an estimate kept,
-    a request that could not be looked for, which then stays unsettled)."""
+    a request that could not be looked for, which then stays unsettled). A listing is asked
+    once for each query; nothing more is asked once `expired()`."""
     notes: list[str] = []
     own = ledger.names()
-    for entry in ledger.unsettled():
+    listing = _once(listing)
+    names: dict[str, str | None] = {}  # the names of objects the run did not create
+    left = ledger.unsettled()
+    for index, entry in enumerate(left):
+        if expired():
+            notes.append(f"Cleanup ran out of time: {len(left) - index} requests whose answer "
+                         "was lost were not looked for; `ghl-contract cleanup` does it.")
+            break
         creator = manifest.operations.get(entry.operation)
         find = creator.creates.find if creator and creator.creates else None
         if creator is None or creator.creates is None or find is None:
@@ -55,7 +64,10 @@ def recover(ledger: Ledger, manifest: Manifest, listing: Listing) -> list[str]:
                 notes.append(f"{find.path_object} {entry.named_by}: kept (given to the run, not "
                              "created by it)")
                 if name is None:
-                    name = _name_of(entry.named_by, find, entry.location, manifest, listing)
+                    if entry.named_by not in names:
+                        names[entry.named_by] = _name_of(entry.named_by, find, entry.location,
+                                                         manifest, listing)
+                    name = names[entry.named_by]
         if name is None:
             notes.append(f"{entry.operation} sent at {entry.at}: the name of what it may have "
                          "created is unknown, so it could not be looked for.")
@@ -70,7 +82,19 @@ def recover(ledger: Ledger, manifest: Manifest, listing: Listing) -> list[str]:
                               detail=f"{FOUND} {find.operation}: the run never saw it created")
                 for object_id in _matching(items, find, name, entry, ledger)]
         ledger.settle_intent(entry, "found", [m.id for m in made], made=made)
-    return notes
+    return list(dict.fromkeys(notes))
+
+
+def _once(listing: Listing) -> Listing:
+    """`listing`, asked once per operation and query."""
+    answers: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[int | None, bytes]] = {}
+
+    def ask(operation: Operation, query: Mapping[str, str]) -> tuple[int | None, bytes]:
+        key = (operation.id, tuple(sorted(query.items())))
+        if key not in answers:
+            answers[key] = listing(operation, query)
+        return answers[key]
+    return ask
 
 
 def _matching(items: list[Any], find: Find, name: str, entry: InFlight,
