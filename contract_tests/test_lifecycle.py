@@ -71,6 +71,11 @@ def test_estimates_are_listed(ghl: Probe) -> None:
 
 
 @pytest.mark.ghl_requests(requests=1, writes=0)
+def test_invoices_are_listed(ghl: Probe) -> None:
+    ghl.require(ghl.send(operation="list-invoices", query=ghl.query("list-invoices")))
+
+
+@pytest.mark.ghl_requests(requests=1, writes=0)
 def test_invoice_number_is_generated(ghl: Probe) -> None:
     ghl.require(ghl.send(operation="generate-invoice-number",
                          query=ghl.query("generate-invoice-number")))
@@ -116,6 +121,22 @@ def test_converted_estimate_is_listed_as_invoiced(ghl: Probe) -> None:
         ghl.fail_with(seen, "estimate-not-invoiced", "/estimates/*/estimateStatus",
                       f"The estimate converted with markAsInvoiced is listed with status "
                       f"{entry.get('estimateStatus')!r}, not \"invoiced\".")
+
+
+@pytest.mark.ghl_requests(requests=1, writes=0)
+def test_converted_invoice_is_listed_under_its_estimates_name(ghl: Probe) -> None:
+    """How a cleanup finds an invoice whose conversion answer the run never saw (a killed run):
+    the listing searched by the name the invoice takes from its estimate."""
+    invoice = _invoice(ghl)
+    name = str(_made(ghl).get("name", ""))
+    seen = ghl.send(operation="list-invoices", query=ghl.query("list-invoices", search=name))
+    ghl.require(seen)
+    body = seen.body()
+    listed = body.get("invoices") if isinstance(body, dict) else None
+    if not any(isinstance(i, dict) and i.get("_id") == invoice["_id"] for i in listed or []):
+        ghl.fail_with(seen, "read-back-mismatch", "/invoices",
+                      f"The invoice {invoice['_id']} the run converted is not in the listing of "
+                      f"its location searched by its estimate's name {name!r}.")
 
 
 @pytest.mark.ghl_requests(requests=1, writes=0)

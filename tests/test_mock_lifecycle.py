@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from ghl_contract.findings import Finding
@@ -218,6 +220,70 @@ def test_list_filters(query: dict[str, str], expected: str, home: Caller) -> Non
     listed = home.list_estimates(**query).json()
     assert {e["_id"] for e in listed["estimates"]} == wanted
     assert listed["total"] == len(wanted)
+
+
+def test_invoices_are_listed_newest_first_a_page_at_a_time(home: Caller, other: Caller) -> None:
+    mine = [converted(home, created(home, name=f"Paged {n}")["_id"])["_id"] for n in range(3)]
+    converted(other, created(other)["_id"])  # another location's: never listed here
+    everything = home.list_invoices()
+    assert judged(everything, "list-invoices", {**home.alt, "limit": "100", "offset": "0"}) == []
+    body = everything.json()
+    assert (body["total"], [i["_id"] for i in body["invoices"]]) == (3, list(reversed(mine)))
+    page = home.list_invoices(limit=1, offset=1).json()
+    assert (page["total"], [i["_id"] for i in page["invoices"]]) == (3, [mine[1]])
+    assert home.list_invoices(limit=5, offset=100).json()["invoices"] == []
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({}, "everything"),
+    ({"status": "void"}, "voided"),
+    ({"status": "draft"}, "drafts"),
+    ({"search": "needle"}, "named"),
+    ({"search": "NEEDLE"}, "named"),
+    ({"search": "other@example.com"}, "contact"),
+    ({"contactId": "someone-else"}, "contact"),
+    ({"paymentMode": "test"}, "test-mode"),
+    ({"paymentMode": "default"}, "everything"),
+    ({"endAt": "2000-01-01"}, "none"),
+], ids=["no-filter", "status-void", "status-draft", "search-name", "search-any-case",
+        "search-email", "contact", "payment-mode-test", "payment-mode-default", "end-at"])
+def test_invoice_list_filters(query: dict[str, str], expected: str, home: Caller) -> None:
+    contact = {"id": "someone-else", "name": "N", "email": "other@example.com", "phoneNo": "1"}
+    ids = {
+        "named": converted(home, created(home, name="A needle in it")["_id"])["_id"],
+        "voided": converted(home, created(home)["_id"])["_id"],
+        "contact": converted(home, created(home, contactDetails=contact)["_id"])["_id"],
+        "test-mode": converted(home, created(home, liveMode=False)["_id"])["_id"],
+    }
+    assert home.void_invoice(ids["voided"]).status_code == 200
+    wanted = {
+        "everything": set(ids.values()),
+        "voided": {ids["voided"]},
+        "drafts": set(ids.values()) - {ids["voided"]},
+        "named": {ids["named"]},
+        "contact": {ids["contact"]},
+        "test-mode": {ids["test-mode"]},
+        "none": set(),
+    }[expected]
+    listed = home.list_invoices(**query)
+    assert judged(listed, "list-invoices") == []
+    assert {i["_id"] for i in listed.json()["invoices"]} == wanted
+    assert listed.json()["total"] == len(wanted)
+
+
+def test_invoices_are_sorted_by_issue_date_when_asked(home: Caller,
+                                                      mock: Running[MockApp]) -> None:
+    days = [datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC),
+            datetime(2026, 2, 1, tzinfo=UTC)]
+    made = [orjson.loads(mock.app.store.convert(created(home)["_id"], home.alt, day))
+            ["invoice"]["_id"] for day in days]  # converted on those days, in this order
+    by_day = [made[1], made[2], made[0]]
+    ascending = home.list_invoices(sortField="issueDate", sortOrder="ascend").json()["invoices"]
+    assert [i["_id"] for i in ascending] == by_day
+    descending = home.list_invoices(sortField="issueDate").json()["invoices"]
+    assert [i["_id"] for i in descending] == list(reversed(by_day))
+    unsorted = home.list_invoices().json()["invoices"]
+    assert [i["_id"] for i in unsorted] == list(reversed(made))  # newest first
 
 
 @pytest.mark.parametrize(("query", "says"), [

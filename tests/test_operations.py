@@ -1,5 +1,5 @@
 """The operation manifest (schemas/operations/): every broken entry is refused in one sentence that
-names its file; every route of the eight operations is matched to its own operation, the
+names its file; every route of the nine operations is matched to its own operation, the
 ambiguous ones included; the entries agree with HighLevel's invoices.json."""
 
 from __future__ import annotations
@@ -77,6 +77,10 @@ def _success_also(status: str) -> Callable[[Entry], None]:
     return change
 
 
+def _find(key: str, value: Any) -> Callable[[Entry], None]:
+    return lambda entry: entry["creates"]["find"].__setitem__(key, value)
+
+
 def _response(status: str, key: str, value: Any) -> Callable[[Entry], None]:
     return lambda entry: entry["responses"][status].__setitem__(key, value)
 
@@ -120,6 +124,26 @@ BROKEN = [
         delete="list-estimates")),
                  ["create-new-estimate.json is undone (delete) by list-estimates",
                   "takes 0 path parameters"], id="undo-without-id"),
+    pytest.param(_edit("create-new-estimate", _find("operation", "list-quotes")),
+                 ["create-new-estimate.json is found by 'list-quotes'", "only reads"],
+                 id="find-by-an-unknown-listing"),
+    pytest.param(_edit("create-new-estimate", _find("operation", "void-invoice")),
+                 ["is found by 'void-invoice'", "only reads"], id="find-by-a-write"),
+    pytest.param(_edit("create-new-estimate", _find("query", {"name": "{name}"})),
+                 ["finds with the query parameters name", "list-estimates does not take"],
+                 id="find-with-an-unknown-parameter"),
+    pytest.param(_edit("create-invoice-from-estimate", _find(
+        "name_from", {"path": "invoiceId", "object": "estimate"})),
+                 ["takes the name of the path parameter 'invoiceId'"],
+                 id="find-named-by-an-unknown-path-parameter"),
+    pytest.param(_edit("create-invoice-from-estimate", _find(
+        "name_from", {"path": "estimateId", "object": "quote"})),
+                 ["takes the name of a quote", "no operation of the manifest creates"],
+                 id="find-named-after-an-object-nothing-creates"),
+    pytest.param(_edit("create-invoice-from-estimate", _find(
+        "name_from", {"path": "estimateId"})),
+                 ["is not a valid manifest entry", "name_from"],
+                 id="find-named-by-a-path-parameter-without-its-object"),
 ]
 
 
@@ -143,11 +167,11 @@ def test_a_contract_without_a_manifest_is_refused(contract: Path) -> None:
         _load(contract)
 
 
-def test_the_packaged_manifest_loads_its_eight_operations() -> None:
+def test_the_packaged_manifest_loads_its_nine_operations() -> None:
     assert sorted(op.id for op in pinned().manifest) == [
         "create-invoice-from-estimate", "create-new-estimate", "delete-estimate",
         "delete-invoice", "generate-invoice-number", "get-invoice", "list-estimates",
-        "void-invoice"]
+        "list-invoices", "void-invoice"]
     assert pinned().manifest.primary.id == "create-invoice-from-estimate"
 
 
@@ -159,6 +183,9 @@ ROUTES = [
     ("DELETE", "/invoices/estimate/e-1", "delete-estimate", {"estimateId": "e-1"}),
     ("GET", "/invoices/estimate/list", "list-estimates", {}),
     ("GET", "/invoices/i-1", "get-invoice", {"invoiceId": "i-1"}),
+    # the listing's template ends with a slash (HighLevel's /invoices/); a request may omit it
+    ("GET", "/invoices/", "list-invoices", {}),
+    ("GET", "/invoices", "list-invoices", {}),
     ("DELETE", "/invoices/i-1", "delete-invoice", {"invoiceId": "i-1"}),
     ("POST", "/invoices/i-1/void", "void-invoice", {"invoiceId": "i-1"}),
     # a literal route wins over an id of the same shape

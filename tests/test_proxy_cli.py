@@ -141,7 +141,7 @@ def test_the_junit_report_fails_the_operation_whose_answers_broke(tmp_path: Path
             proxy_child("--upstream", url, "--report-dir", str(tmp_path)) as child, \
             httpx.Client() as client:
         client.post(child.url + CONVERSION, content=BODY, headers=conversion_headers())
-        client.get(child.url + "/__mock__/invoices")
+        client.get(child.url + "/__mock__/estimates")
         code, _, _ = child.stop()
     assert code == 1
     suite = ElementTree.parse(tmp_path / "junit.xml").getroot().find("testsuite")

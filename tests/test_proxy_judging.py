@@ -103,7 +103,7 @@ def test_documented_parameters_in_any_header_case_with_more_besides_give_no_find
 
 def test_a_request_of_no_known_operation_is_forwarded_and_counted_not_judged() -> None:
     with served(MockApp()) as url, proxied(url) as proxy, httpx.Client() as client:
-        assert client.get(proxy.url + "/__mock__/invoices").status_code == 200
+        assert client.get(proxy.url + "/__mock__/estimates").status_code == 200
         assert client.post(proxy.url + "/no/such/route", content=b"not json").status_code == 404
     report = report_after(proxy)
     assert (report.findings, report.checked) == ([], 0)
@@ -149,7 +149,7 @@ def test_a_recording_is_judged_again_by_check_with_the_same_findings(tmp_path: P
     with served(MockApp(drift="wrong-total")) as url, \
             proxied(url, record_dir=tmp_path) as proxy, httpx.Client() as client:
         client.post(proxy.url + CONVERSION, content=BODY, headers=conversion_headers())
-        client.get(proxy.url + "/__mock__/invoices")
+        client.get(proxy.url + "/__mock__/estimates")
     live = [(f.rule, f.pointer) for f in report_after(proxy).findings]
     out, err = io.StringIO(), io.StringIO()
     assert run(["check", str(tmp_path / "exchanges.har"), "--format", "json"], out, err) == 1

@@ -4,24 +4,31 @@ a refused token ends it before any write; what it cannot clean up, `ghl-contract
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ghl_contract.mock.app import MockApp
+from ghl_contract.mock.app import Message, MockApp, Receive, Scope, Send
 from ghl_contract.mock.seed import load_seed
 from ghl_contract.mock.server import Running, serve
+from ghl_contract.registry import pinned
 from ghl_contract.suite.testing import clean_environment, run_suite
 
 SEED = load_seed()
+MANIFEST = pinned().manifest
 HOME = SEED.locations[0]
 SEEDED = {estimate_id for location in SEED.locations for estimate_id in location.estimates}
+SEED_NAMES = {estimate_id: estimate["name"] for location in SEED.locations
+              for estimate_id, estimate in location.estimates.items()}
 QUICK = ("--max-examples", "3", "--hypothesis-profile", "ci")
 # Writes a complete run needs at most, with QUICK (the plan says so; a test below checks it).
 BUDGET = "200"
@@ -150,6 +157,104 @@ def test_cleanup_undoes_what_a_killed_run_left_and_is_idempotent(
         capture_output=True, text=True, timeout=60, check=False, env=clean_environment())
     assert missing_token.returncode == 2
     assert missing_token.stderr.startswith("error: ")
+
+
+class StallsAfterCreating:
+    """The mock, except that the first request of `operation` (to the object `to`, if given) it
+    answers with a 2xx has its answer held back: the object is created, and the client waits for
+    an answer that comes only when the test releases it. A run killed meanwhile never sees what
+    it created."""
+
+    def __init__(self, app: MockApp, operation: str, to: str | None = None) -> None:
+        self.app, self.store, self.operation, self.to = app, app.store, operation, to
+        self.stalled, self.released = threading.Event(), threading.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = MANIFEST.match(scope.get("method", ""), scope.get("path", ""), based=False) \
+            if scope["type"] == "http" else None
+        if match is None or match[0].id != self.operation or self.stalled.is_set() \
+                or (self.to is not None and self.to not in match[1].values()):
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        if 200 <= held[0]["status"] < 300 and not self.stalled.is_set():
+            self.stalled.set()
+            while not self.released.is_set():
+                await asyncio.sleep(0.01)
+        for message in held:
+            await send(message)
+
+
+def _killed_while_waiting(server: Running[StallsAfterCreating], reports: Path,
+                          *extra: str) -> dict[str, Any]:
+    """Start a live run, SIGKILL it while it waits for the held answer; its ledger."""
+    command = [sys.executable, "-m", "ghl_contract", "run",
+               *_live(server, "--allow-writes", "--max-writes", BUDGET, *extra),
+               "--report-dir", str(reports)]
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=clean_environment(), cwd=reports.parent)
+    try:
+        assert server.app.stalled.wait(60), "the run never created what the server holds back"
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+        server.app.released.set()
+    ledger: dict[str, Any] = json.loads((reports / "created.json").read_text(encoding="utf-8"))
+    return ledger
+
+
+def _cleanup(reports: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ghl_contract", "cleanup", str(reports)],
+                          capture_output=True, text=True, timeout=60, check=False,
+                          env=clean_environment({"GHL_TOKEN": HOME.token}))
+
+
+@pytest.mark.parametrize(("operation", "found_by"), [
+    pytest.param("create-new-estimate", "list-estimates", id="estimate"),
+    pytest.param("create-invoice-from-estimate", "list-invoices", id="invoice"),
+])
+def test_cleanup_finds_what_a_run_killed_before_its_answer_created(
+        operation: str, found_by: str, tmp_path: Path) -> None:
+    app = StallsAfterCreating(MockApp(SEED, rate_limit=(100_000, 10.0)), operation)
+    reports = tmp_path / "reports"
+    with serve(app) as server:
+        ledger = _killed_while_waiting(server, reports)
+        estimates, invoices = _left_by_the_run(app.app)
+        made = invoices[-1] if operation == "create-invoice-from-estimate" else estimates[-1]
+        # The run never recorded it: only the in-flight entry written before sending knows it.
+        assert made not in [entry["id"] for entry in ledger["created"]]
+        settled = {entry["intent"] for entry in ledger["settled"]}
+        assert [e["operation"] for e in ledger["in_flight"] if e["intent"] not in settled] \
+            == [operation]
+        cleaned = _cleanup(reports)
+        assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+        assert f"{made}: deleted (found by {found_by}: the run never saw it created)" \
+            in cleaned.stdout
+        assert _left_by_the_run(app.app) == ([], [])
+        again = _cleanup(reports)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Nothing is left from the run" in again.stdout
+
+
+def test_a_given_estimate_is_kept_when_its_invoice_is_found(tmp_path: Path) -> None:
+    given = next(iter(HOME.estimates))
+    app = StallsAfterCreating(MockApp(SEED, rate_limit=(100_000, 10.0)),
+                              "create-invoice-from-estimate", to=given)
+    reports = tmp_path / "reports"
+    with serve(app) as server:
+        _killed_while_waiting(server, reports, "--estimate-id", given)
+        [invoice] = [i for i in app.store.invoices() if i["name"] == SEED_NAMES[given]]
+        cleaned = _cleanup(reports)
+        assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+        assert f"estimate {given}: kept (given to the run, not created by it)" in cleaned.stdout
+        assert f"invoice {invoice['_id']}: deleted (found by list-invoices" in cleaned.stdout
+        assert _left_by_the_run(app.app) == ([], [])
+        assert app.store.owner(given) == HOME.location_id  # the given estimate is still there
 
 
 @pytest.mark.parametrize(("drift", "rule", "pointer"), [

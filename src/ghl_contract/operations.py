@@ -66,14 +66,37 @@ class Response:
 
 
 @dataclass(frozen=True)
+class Find:
+    """How to find an object a request may have created when its answer was never seen (a run
+    killed while waiting): a listing searched for the name the object carries.
+
+    The name is known before the request is sent: a pointer into the request body
+    (`name_in_request`), or the name of the object a path parameter names, which the created one
+    takes (`name_of_path`: a conversion's invoice carries its estimate's name).
+    """
+
+    operation: str  # the listing's operation id
+    query: Mapping[str, str]  # its query; "{location}" and "{name}" are filled in
+    items: str  # JSON pointer to the array of objects in the listing's success body
+    id: str  # pointers into one listed object: its id, its name, when it was created
+    name: str
+    created: str | None
+    name_in_request: str | None
+    name_of_path: str | None
+    path_object: str | None  # what the path parameter names (an estimate)
+
+
+@dataclass(frozen=True)
 class Creates:
-    """What a successful request creates, where its body says so, and what undoes it."""
+    """What a successful request creates, where its body says so, what undoes it, and how to
+    find it without its answer."""
 
     object: str
     id: str  # JSON pointer into the success body
     number: str | None
     location: str | None
     undo: Mapping[str, str]  # cleanup mode (delete, void) -> operation id
+    find: Find | None = None
 
 
 @dataclass(frozen=True)
@@ -145,8 +168,9 @@ class Operation:
 
 def _route_pattern(path: str) -> re.Pattern[str]:
     """The paths of template `path`: literal parts as they are, each {name} one segment; a base
-    path may come before."""
-    parts = _PARAMETER.split(path)
+    path may come before, a trailing slash may follow (or not, where the template ends with one:
+    /invoices/)."""
+    parts = _PARAMETER.split(path.rstrip("/"))
     regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
                     for index, part in enumerate(parts))
     return re.compile(f"(?P<_base>(?:/[^/]+)*?){regex}/?")
@@ -297,11 +321,20 @@ def _operation(path: Path, data: Mapping[str, Any]) -> Operation:
         request_example=request.get("example") if request else None,
         responses=responses,
         creates=Creates(creates["object"], creates["id"], creates.get("number"),
-                        creates.get("location"), dict(creates.get("undo", {})))
+                        creates.get("location"), dict(creates.get("undo", {})),
+                        _find(creates.get("find")))
         if creates else None,
         primary=bool(data.get("primary", False)),
         preflight=bool(data.get("preflight", False)),
     )
+
+
+def _find(data: Mapping[str, Any] | None) -> Find | None:
+    if data is None:
+        return None
+    named = data["name_from"]
+    return Find(data["operation"], dict(data["query"]), data["items"], data["id"], data["name"],
+                data.get("created"), named.get("request"), named.get("path"), named.get("object"))
 
 
 def load_manifest(directory: Path, schema_names: Collection[str]) -> Manifest:
@@ -393,3 +426,27 @@ def _coherent(folder: Path, operations: Mapping[str, Operation],
                 raise UsageError(f"The operation file {paths[op.id]} is undone ({mode}) by "
                                  f"{undo}, which takes {len(target.path_names)} path parameters; "
                                  "it takes the created id as its one.")
+        find = op.creates.find if op.creates else None
+        if find is not None:
+            _findable(paths[op.id], op, find, operations)
+
+
+def _findable(path: Path, op: Operation, find: Find, operations: Mapping[str, Operation]) -> None:
+    """A `find` names a listing that reads, with the query parameters it takes, and a path
+    parameter the operation has."""
+    listing = operations.get(find.operation)
+    if listing is None or listing.writes:
+        raise UsageError(f"The operation file {path} is found by {find.operation!r}, which the "
+                         "manifest does not have as an operation that only reads.")
+    unknown = sorted(set(find.query) - {p.name for p in listing.in_("query")})
+    if unknown:
+        raise UsageError(f"The operation file {path} finds with the query parameters "
+                         f"{', '.join(unknown)}, which {listing.id} does not take.")
+    if find.name_of_path is not None and find.name_of_path not in op.path_names:
+        raise UsageError(f"The operation file {path} takes the name of the path parameter "
+                         f"{find.name_of_path!r}, which {op.label} does not have.")
+    creators = [o for o in operations.values() if o.creates and o.creates.find
+                and o.creates.object == find.path_object and o.creates.find.name_in_request]
+    if find.path_object is not None and not creators:
+        raise UsageError(f"The operation file {path} takes the name of a {find.path_object}, "
+                         "which no operation of the manifest creates with a findable name.")

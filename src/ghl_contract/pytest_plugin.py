@@ -257,7 +257,7 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
     estimates and the ledger of what it creates, which it cleans up when it ends, however."""
     from ghl_contract.registry import pinned
     from ghl_contract.suite.context import RunContext
-    from ghl_contract.suite.estimates import Estimates
+    from ghl_contract.suite.estimates import Estimates, run_label
     from ghl_contract.suite.ledger import LEDGER_NAME, Ledger
     from ghl_contract.suite.lifespan import stopped_by_sigterm
     from ghl_contract.suite.run_end import clean_up_run
@@ -274,9 +274,11 @@ def ghl_run(request: pytest.FixtureRequest) -> Iterator[RunContext]:
             keep = settings.report_dir is not None and not target.embedded
             ledger = Ledger(target.base_url, settings.api_version,
                             settings.report_dir / LEDGER_NAME if keep and settings.report_dir
-                            else None, location=target.location_id)
+                            else None, location=target.location_id, label=run_label())
+            manifest = pinned().manifest
             with open_client(settings, base_url=target.base_url, token=target.token,
-                             secrets=target.secrets, on_exchange=[ledger.hook(pinned().manifest)],
+                             secrets=target.secrets, on_exchange=[ledger.hook(manifest)],
+                             before_request=[ledger.write_ahead(manifest)],
                              started=state.started) as client, stopped_by_sigterm():
                 estimates = Estimates(target.estimate_mode, target.estimate_ids)
                 run = RunContext(settings, target, client, state.profile, state.seed, ledger,

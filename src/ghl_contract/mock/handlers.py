@@ -54,6 +54,10 @@ def get_invoice(store: Store, call: Call) -> bytes:
     return store.read_invoice(call.target, call.access)
 
 
+def list_invoices(store: Store, call: Call) -> bytes:
+    return store.list_invoices(call.sent, call.access)
+
+
 def void_invoice(store: Store, call: Call) -> bytes:
     return store.void_invoice(call.target, call.access, call.now)
 
@@ -73,6 +77,7 @@ HANDLERS: dict[str, Handler] = {
     "list-estimates": list_estimates,
     "delete-estimate": delete_estimate,
     "get-invoice": get_invoice,
+    "list-invoices": list_invoices,
     "void-invoice": void_invoice,
     "delete-invoice": delete_invoice,
     "generate-invoice-number": next_invoice_number,

@@ -240,6 +240,35 @@ class Store:
         with self._lock:
             return self._invoice(invoice_id, access).body
 
+    def list_invoices(self, query: Mapping[str, str], access: Access) -> bytes:
+        """A page of the location's undeleted invoices, newest first (or by issueDate as
+        sortField and sortOrder ask), filtered as `query` asks: `{invoices, total}` as JSON.
+        `search` looks in the id, the name, the contact's e-mail and phone number; `paymentMode`
+        live or test picks by liveMode (default: either)."""
+        access.check()
+        search = query.get("search", "").casefold()
+        status, contact = query.get("status"), query.get("contactId")
+        start, end, mode = query.get("startAt"), query.get("endAt"), query.get("paymentMode")
+        offset, limit = int(query["offset"]), int(query["limit"])
+        with self._lock:
+            mine = [orjson.loads(stored.body) for stored in reversed(self._invoices.values())
+                    if stored.owner == access.location]
+        found = [
+            invoice for invoice in mine
+            if (not search or any(search in str(value).casefold() for value in (
+                invoice.get("_id"), invoice.get("name"), invoice.get("contactDetails", {}).get(
+                    "email"), invoice.get("contactDetails", {}).get("phoneNo")) if value))
+            and (status is None or invoice.get("status") == status)
+            and (contact is None or invoice.get("contactDetails", {}).get("id") == contact)
+            and (start is None or str(invoice.get("issueDate", ""))[:10] >= start)
+            and (end is None or str(invoice.get("issueDate", ""))[:10] <= end)
+            and (mode in (None, "default") or invoice.get("liveMode") is (mode == "live"))
+        ]
+        if query.get("sortField") == "issueDate":
+            found.sort(key=lambda invoice: str(invoice.get("issueDate", "")),
+                       reverse=query.get("sortOrder", "descend") == "descend")
+        return orjson.dumps({"invoices": found[offset:offset + limit], "total": len(found)})
+
     def void_invoice(self, invoice_id: str, access: Access, now: datetime) -> bytes:
         """Void the invoice (a void one stays as it is); the invoice as JSON."""
         with self._lock:

@@ -85,6 +85,12 @@ class Caller:
     def get_invoice(self, invoice_id: str, *, options: Options | None = None) -> httpx.Response:
         return self.send("get-invoice", invoice_id, query=self.alt, **(options or {}))
 
+    def list_invoices(self, limit: int = 100, offset: int = 0, *,
+                      options: Options | None = None, **query: str) -> httpx.Response:
+        return self.send("list-invoices", query={**self.alt, "limit": str(limit),
+                                                 "offset": str(offset), **query},
+                         **(options or {}))
+
     def void_invoice(self, invoice_id: str, *, options: Options | None = None) -> httpx.Response:
         return self.send("void-invoice", invoice_id, body=self.alt, **(options or {}))
 
@@ -104,6 +110,7 @@ class Caller:
             "list-estimates": lambda: self.list_estimates(options=options),
             "delete-estimate": lambda: self.delete_estimate(estimate_id, options=options),
             "get-invoice": lambda: self.get_invoice(invoice_id, options=options),
+            "list-invoices": lambda: self.list_invoices(options=options),
             "void-invoice": lambda: self.void_invoice(invoice_id, options=options),
             "delete-invoice": lambda: self.delete_invoice(invoice_id, options=options),
             "generate-invoice-number": lambda: self.next_invoice_number(options=options),

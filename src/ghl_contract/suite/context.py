@@ -14,7 +14,6 @@ import copy
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import pytest
@@ -28,7 +27,15 @@ from ghl_contract.resources import example_path
 from ghl_contract.rules import finding as new_finding
 from ghl_contract.settings import RunSettings
 from ghl_contract.suite.ahead import Ahead, HelperFailed
-from ghl_contract.suite.estimates import BASE, CREATED, GIVEN, Estimates, filled, templates
+from ghl_contract.suite.estimates import (
+    BASE,
+    CREATED,
+    GIVEN,
+    Estimates,
+    filled,
+    run_label,
+    templates,
+)
 from ghl_contract.suite.examine import SUCCESS, Examiner, Expect
 from ghl_contract.suite.generation import GeneratedCase, invalid_cases, valid_cases
 from ghl_contract.suite.ledger import Ledger
@@ -129,6 +136,7 @@ class RunContext:
     created_bodies: dict[str, Any] = field(default_factory=dict)  # estimate id -> what made it
     ahead: Ahead | None = None  # generated cases a forked helper is drawing meanwhile
     baseline: Baseline | None = None  # what it acknowledges is reported, never fails a test
+    estimates_made: int = 0  # estimate bodies made so far: the number in the next one's name
     _keys: set[tuple[str | None, str, str]] = field(default_factory=set)
 
     def record(self, findings: Sequence[Finding]) -> None:
@@ -171,8 +179,10 @@ class RunContext:
         return body
 
     def estimate_body(self, key: str) -> dict[str, Any]:
-        """The create-estimate body of template `key`, for the run's location."""
-        label = f"{key} {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        """The create-estimate body of template `key`, for the run's location; its name carries
+        the run's label, the template and a number: no other estimate has it."""
+        self.estimates_made += 1
+        label = f"{self.ledger.label or run_label()} {key} {self.estimates_made}"
         return filled(templates()[key], self.target.location_id, label)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,14 @@ def templates() -> dict[str, dict[str, Any]]:
     if not isinstance(found, dict) or not found or BASE not in found:
         raise UsageError(f"The estimate templates {path} hold no {BASE!r} estimate.")
     return found
+
+
+def run_label(now: datetime | None = None) -> str:
+    """A label no other run has: when it started (UTC, to the second) and six random hex digits.
+    Every estimate the run creates carries it in its name (with its template and a number), so
+    that a cleanup, or a person, finds what a killed run left."""
+    now = now or datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def filled(template: Mapping[str, Any], location: str, label: str,

@@ -23,7 +23,7 @@ _UNLIMITED_WRITES = 1_000_000
 
 def clean_up_run(run: RunContext) -> None:
     """Undo what the run created (--cleanup); outcomes go to the ledger and the report."""
-    if not run.ledger.pending():
+    if not run.ledger.pending() and not run.ledger.unsettled():
         return
     from ghl_contract.transport import open_client
 
@@ -46,4 +46,4 @@ def clean_up_run(run: RunContext) -> None:
             fault = next((f.message for f in exchange.faults), None)
             return Answer(exchange.status, exchange.response_body, fault)
 
-        clean_up(run.ledger, pinned().manifest, run.settings.cleanup, send)
+        run.notes.extend(clean_up(run.ledger, pinned().manifest, run.settings.cleanup, send))

@@ -7,7 +7,9 @@ defaults and the caller's header overrides. It knows no endpoint and no domain. 
 (`budget.py`) and the rate limit with its retries (`ratelimit.py`). The body is read within the
 size limits (`limits.py`). Whatever the server does ends in `Exchange.faults`, never in an
 exception; the hooks (`on_exchange`: the HAR recording, the run's record of what it created) see
-every exchange, redacted.
+every exchange, redacted. A `before_request` hook is called before a request is sent (the run's
+write-ahead ledger); what it returns is called with the exchange once complete, or with None when
+nothing was sent after all.
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ from ghl_contract.transport.exchange import NO_BODY, Exchange
 from ghl_contract.transport.limits import ACCEPT_ENCODING, Body, Limits, read_body
 from ghl_contract.transport.passage import EXTENSION, Passage
 from ghl_contract.transport.ratelimit import RateLimiter, RateLimitTransport
-from ghl_contract.transport.refusals import RunDeadlineExceeded
+from ghl_contract.transport.refusals import RunDeadlineExceeded, SendingStopped, WriteSkipped
 from ghl_contract.transport.wire import WireTransport
 
 ExchangeHook = Callable[[Exchange], None]
+# (operation, path parameters, body as given) -> what to call with the exchange, or None
+RequestHook = Callable[[Operation, Mapping[str, str], Any],
+                       Callable[[Exchange | None], None] | None]
 _LOOPBACK_HOSTS = {"localhost", "::1", "[::1]"}
 
 
@@ -74,6 +79,7 @@ class Client:
                  rate_limit: tuple[int, float] | None = None, run_timeout: float = 600.0,
                  started: float | None = None,
                  secrets: Iterable[str | None] = (), on_exchange: Iterable[ExchangeHook] = (),
+                 before_request: Iterable[RequestHook] = (),
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.base_url = base_url.rstrip("/")
@@ -85,6 +91,7 @@ class Client:
         self._secrets = tuple(dict.fromkeys(s for s in (token, *secrets) if s))
         self._redact = redactor(self._secrets)
         self._hooks = tuple(on_exchange)
+        self._before = tuple(before_request)
         self._clock = clock
         self.deadline = (clock() if started is None else started) + run_timeout
         url = httpx.URL(self.base_url)
@@ -182,14 +189,22 @@ class Client:
         passage = Passage(writes=operation.writes)
         request = self._build(operation, values, query, content, body is not NO_BODY,
                               headers or {}, passage)
+        after = [settle for hook in self._before
+                 if (settle := hook(operation, values, body)) is not None]
         started_at, started = time.time(), self._clock()
         with passage.current():
             response: httpx.Response | None = None
             sent = True
             try:
                 response = self._http.send(request, stream=True)
+            except (WriteSkipped, SendingStopped):
+                for settle in after:
+                    settle(None)
+                raise
             except httpx.LocalProtocolError as exc:
                 # Our own request is malformed (a header h11 refuses): the caller's mistake.
+                for settle in after:
+                    settle(None)
                 raise ValueError(f"The request cannot be sent: {self._redact.text(str(exc))}") \
                     from None
             except httpx.TransportError as exc:
@@ -202,6 +217,8 @@ class Client:
         exchange = self._exchange(operation, request, response, answer, passage, sent=sent,
                                   elapsed=self._clock() - started, started_at=started_at,
                                   path=values, query=dict(query or {}), note=note)
+        for settle in after:
+            settle(exchange)
         for hook in self._hooks:
             hook(exchange)
         return exchange

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ghl_contract.settings import RunSettings
 from ghl_contract.transport.budget import WriteBudget
-from ghl_contract.transport.client import Client, ExchangeHook
+from ghl_contract.transport.client import Client, ExchangeHook, RequestHook
 from ghl_contract.transport.limits import Limits
 from ghl_contract.transport.recording import HarRecorder
 
@@ -22,6 +22,7 @@ def limits_of(settings: RunSettings) -> Limits:
 @contextlib.contextmanager
 def open_client(settings: RunSettings, *, base_url: str, token: str | None,
                 secrets: Iterable[str | None] = (), on_exchange: Iterable[ExchangeHook] = (),
+                before_request: Iterable[RequestHook] = (),
                 api_version: str | None = None, started: float | None = None,
                 clock: Callable[[], float] = time.monotonic,
                 sleep: Callable[[float], None] = time.sleep) -> Iterator[Client]:
@@ -41,4 +42,5 @@ def open_client(settings: RunSettings, *, base_url: str, token: str | None,
                                max_writes=settings.max_writes),
             rate_limit=settings.effective_rate_limit, run_timeout=settings.run_timeout,
             started=started,
-            secrets=secrets, on_exchange=hooks, clock=clock, sleep=sleep))
+            secrets=secrets, on_exchange=hooks, before_request=before_request, clock=clock,
+            sleep=sleep))
