@@ -24,7 +24,7 @@ from ghl_contract.proxy.testing import (
     served,
 )
 from ghl_contract.resources import example_path
-from ghl_contract.transport.testing import Reply
+from ghl_contract.transport.testing import Received, Reply
 from ghl_contract.transport.testing import serve as serve_raw
 
 BODY = documented_request()
@@ -127,6 +127,39 @@ def test_a_route_of_the_api_no_operation_describes_is_not_taken_for_one() -> Non
     report = report_after(proxy)
     assert (report.findings, report.checked) == ([], 0)
     assert "1 of no known operation forwarded unjudged" in " ".join(report.notes)
+
+
+def test_a_path_ending_like_an_operation_behind_a_prefix_is_not_judged() -> None:
+    """The proxy reads paths from the API's root (a gateway's base path goes in --upstream):
+    `/reports/invoices` is not list-invoices behind a base path "/reports"."""
+    report = orjson.dumps([{"month": "2026-11", "count": 3}])
+
+    def answer(_request: object, _index: int) -> Reply:
+        return Reply(200, (("Content-Type", "application/json"),), report)
+
+    with serve_raw(answer) as upstream, proxied(upstream.url, enforce=True) as proxy, \
+            httpx.Client() as client:
+        relayed = client.get(proxy.url + "/reports/invoices", headers={"Version": "2021-07-28"})
+    assert (relayed.status_code, relayed.content) == (200, report)
+    assert report_after(proxy).findings == []
+
+
+def test_an_upstream_with_a_base_path_gets_it_before_every_request_and_its_traffic_is_judged(
+        ) -> None:
+    received: list[str] = []
+    invoice = orjson.loads(example_path("response-200").read_bytes())["invoice"]
+
+    def answer(request: Received, _index: int) -> Reply:
+        received.append(request.path)
+        return Reply(200, (("Content-Type", "application/json"),),
+                     orjson.dumps({**invoice, "total": "a lot"}))
+
+    with serve_raw(answer) as upstream, proxied(upstream.url + "/gateway") as proxy, \
+            httpx.Client() as client:
+        client.get(f"{proxy.url}{INVOICE}?{LOCATION}", headers={"Version": "2021-07-28"})
+    assert received == [f"/gateway{INVOICE}?{LOCATION}"]
+    assert ("get-invoice", "/total") in {(f.operation, f.pointer)
+                                         for f in report_after(proxy).findings}
 
 
 def test_a_number_given_twice_is_found_across_the_session() -> None:

@@ -121,7 +121,10 @@ class ProxyApp:
         headers = end_to_end(scope["headers"])
         self._secrets.learn(headers)
         method, path = scope["method"], raw_path.decode("latin-1")
-        matched = self._manifest.match(method, path)
+        # The upstream's own base path goes before every request's (--upstream https://gw/v1):
+        # a request's path is the API's from its root, never guessed behind a prefix, so that
+        # `/reports/invoices` is not taken for list-invoices behind a base path "/reports".
+        matched = self._manifest.match(method, path, based=False)
         try:
             body, rest = await read_request(receive, self._max_body)
         except ClientGone:
