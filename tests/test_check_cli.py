@@ -162,6 +162,51 @@ def test_har_request_parameters_are_judged_headers_only_where_recorded(tmp_path:
         ("entry 1 request", "/query/altId", "missing-required")]
 
 
+def _invoice_entry(url: str) -> dict[str, Any]:
+    """A GET of an invoice answered with something that is no invoice (an app's own API)."""
+    answer = '{"id": 7, "customer": "ACME"}'
+    return {"request": {"method": "GET", "url": url,
+                        "headers": [{"name": "Version", "value": "2021-07-28"}]},
+            "response": {"status": 200, "headers": [],
+                         "content": {"mimeType": "application/json", "text": answer}}}
+
+
+def test_base_url_judges_only_the_har_entries_of_that_api(tmp_path: Path) -> None:
+    """A browser's capture holds the application's own API too: under --base-url only the
+    entries under it are judged, paths read from it; without it, a note names the hosts."""
+    api = "https://services.leadconnectorhq.com"
+    path = _write_json(tmp_path / "browser.har", {"log": {"entries": [
+        _invoice_entry("https://myapp.example/api/invoices/7"),
+        _invoice_entry(f"{api}/invoices/6578278e879ad2646715ba9c?altId=l-1&altType=location"),
+    ]}})
+    code, everything = check_json(str(path))
+    assert code == 1
+    assert {f["source"].split("#")[1].split(" ")[1] for f in everything["findings"]} == {"1", "2"}
+    assert any("entries of 2 hosts were judged (myapp.example, services.leadconnectorhq.com)"
+               in note for note in everything["notes"])
+    code, scoped = check_json(str(path), "--base-url", api + "/")
+    assert code == 1  # the HighLevel answer is no invoice either
+    assert {f["source"].split("#")[1] for f in scoped["findings"]} == {"entry 2 response"}
+    assert any("1 entry not under https://services.leadconnectorhq.com/ skipped" in note
+               for note in scoped["notes"])
+    code, out, err = check(str(path), "--base-url", "services.leadconnectorhq.com")
+    assert (code, out) == (2, "")
+    assert err == ("error: --base-url 'services.leadconnectorhq.com' is not an http(s) URL "
+                   "with a host.\n")
+
+
+def test_base_url_with_a_path_reads_entry_paths_from_it(tmp_path: Path) -> None:
+    gateway = "https://gateway.example/highlevel"
+    path = _write_json(tmp_path / "gw.har", {"log": {"entries": [
+        _invoice_entry(f"{gateway}/invoices/6578278e879ad2646715ba9c?altId=l-1&altType=location"),
+        _invoice_entry("https://gateway.example/highlevel-old/invoices/1?altId=l&altType=location"),
+    ]}})
+    code, report = check_json(str(path), "--base-url", gateway)
+    assert code == 1
+    assert {f["source"].split("#")[1] for f in report["findings"]} == {"entry 1 response"}
+    assert {f["operation"] for f in report["findings"]} == {"get-invoice"}
+
+
 def test_har_without_entries_is_an_input_problem(tmp_path: Path) -> None:
     path = _write_json(tmp_path / "run.har", {"log": {"version": "1.2"}})
     code, out, err = check(str(path))

@@ -52,7 +52,13 @@ from ghl_contract.readers import (
 from ghl_contract.readers.document import too_long, too_many_values, unreadable
 from ghl_contract.readers.ndjson import line_problem
 from ghl_contract.registry import PAYLOAD_KINDS, ContractRegistry, pinned
-from ghl_contract.settings import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, MAX_VALUES
+from ghl_contract.settings import (
+    MAX_DEPTH,
+    MAX_DOCUMENT_BYTES,
+    MAX_LINE_BYTES,
+    MAX_VALUES,
+    is_http_url,
+)
 
 # Past this much input, worker processes check it, one per core: parsing and validating are
 # CPU-bound and a forked process starts in milliseconds, so from here on they pay for themselves
@@ -74,6 +80,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--operation", metavar="ID", default=None,
         help="The operation bare payloads belong to (an operationId of `ghl-contract openapi`; "
              "default: the manifest's primary one); HAR entries name theirs.")
+    parser.add_argument(
+        "--base-url", metavar="URL", default=None,
+        help="Judge only the HAR entries under this URL, their paths read from it (a browser's "
+             "capture holds the application's other hosts too); default: every entry whose path "
+             "matches an operation.")
     parser.add_argument(
         "--kind", metavar="KIND", default=None,
         help=f"What the payloads are: {', '.join(PAYLOAD_KINDS)} (the operation's request, "
@@ -258,6 +269,7 @@ class _Task:
     status: int | None
     operation: str
     limits: Limits
+    base_url: str | None = None
 
     def check(self, unit: _Unit) -> Report:
         """`unit` checked, in whichever process runs this."""
@@ -266,7 +278,8 @@ class _Task:
         if isinstance(unit, _Files):
             return check(readers.read(unit.sources, kind=self.kind, status=self.status,
                                       stdin=None, manifest=contract.manifest,
-                                      limits=self.limits), operation=operation)
+                                      limits=self.limits, base_url=self.base_url),
+                         operation=operation)
         if isinstance(unit, _Range):
             with open(unit.path, "rb") as stream:  # noqa: PTH123 (a str path: cheaper to send)
                 stream.seek(unit.offset)
@@ -441,7 +454,7 @@ def _ranges(path: Path, name: str, limit: int) -> Iterator[_Range | Problem]:
 
 def check_sources(sources: Iterable[Source], *, kind: str, status: int | None,
                   operation: Operation | None = None, jobs: int | None = None,
-                  limits: Limits | None = None) -> Report:
+                  limits: Limits | None = None, base_url: str | None = None) -> Report:
     """Every payload of `sources`, in order (bare ones as payloads of `operation`, by default the
     primary one); past PARALLEL_MIN_BYTES, by worker processes."""
     limits = limits or Limits()
@@ -452,12 +465,13 @@ def check_sources(sources: Iterable[Source], *, kind: str, status: int | None,
     workers = _jobs(jobs, sizes)
     if workers == 1:
         return check(readers.read(sources, kind=kind, status=status, stdin=_Stdin(),
-                                  manifest=contract.manifest, limits=limits),
+                                  manifest=contract.manifest, limits=limits, base_url=base_url),
                      operation=operation)
     report = Report()
     known = sum(size or 0 for size in sizes)
     start_after = 0 if jobs is not None else max(PARALLEL_MIN_BYTES - known, 0)
-    pool = _Workers(_Task(kind, status, operation.id, limits), report, workers, start_after)
+    pool = _Workers(_Task(kind, status, operation.id, limits, base_url), report, workers,
+                    start_after)
     group: list[Source] = []
     grouped = 0
     try:
@@ -535,9 +549,11 @@ def execute(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                     MAX_DOCUMENT_BYTES.value(args.max_document_bytes),
                     MAX_VALUES.value(args.max_values))
     MAX_DEPTH.value()  # a bad GHL_MAX_DEPTH is a usage error now, not at the first finding
+    if args.base_url is not None and not is_http_url(args.base_url):
+        raise UsageError(f"--base-url {args.base_url!r} is not an http(s) URL with a host.")
     sources = readers.resolve(args.paths)
     report = check_sources(sources, kind=kind, status=status, operation=operation,
-                           jobs=args.jobs, limits=limits)
+                           jobs=args.jobs, limits=limits, base_url=args.base_url)
     if baseline is not None:
         baseline.apply(report)
     if not report.checked and not report.problems:

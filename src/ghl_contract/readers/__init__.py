@@ -115,10 +115,11 @@ def _problem(text: str, problem: str) -> Source:
 
 def read(sources: Iterable[Source], *, kind: str, status: int | None,
          stdin: LineStream | None, manifest: Manifest,
-         limits: Limits | None = None) -> Iterator[Item]:
+         limits: Limits | None = None, base_url: str | None = None) -> Iterator[Item]:
     """Every payload, problem and note of `sources`, one source after the other, streamed;
     `stdin`: standard input as bytes (None: a source `-` is a usage error); `manifest`: the
-    operations HAR entries are matched against."""
+    operations HAR entries are matched against; `base_url`: the API whose HAR entries are
+    judged (None: any host)."""
     limits = limits or Limits()
     for source in sources:
         if source.problem is not None:
@@ -128,17 +129,18 @@ def read(sources: Iterable[Source], *, kind: str, status: int | None,
                 raise UsageError("Standard input (-) is not available to this process.")
             yield from read_auto(stdin, source.name, kind, status, limits)
         else:
-            yield from _read_file(source.path, source.name, kind, status, manifest, limits)
+            yield from _read_file(source.path, source.name, kind, status, manifest, limits,
+                                  base_url)
 
 
 def _read_file(path: Path, name: str, kind: str, status: int | None, manifest: Manifest,
-               limits: Limits) -> Iterator[Item]:
+               limits: Limits, base_url: str | None) -> Iterator[Item]:
     suffix = path.suffix.lower()
     if suffix == ".json":
         yield from read_document(path, name, kind, status, limits)
         return
     if suffix == ".har":
-        yield from read_har(path, name, manifest, limits)
+        yield from read_har(path, name, manifest, limits, base_url)
         return
     try:
         with path.open("rb", buffering=READ_BUFFER) as stream:

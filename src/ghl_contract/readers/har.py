@@ -4,7 +4,11 @@ Each entry whose method and URL path match an operation of the manifest gives it
 (when the operation takes one) and its response, judged by that operation's contract: the status,
 the body as it travelled, the schema of that status, the invariants (with what was sent: the JSON
 body, or the query of a request without one) and the rate-limit headers. Entries of no known
-operation are skipped and counted in a note. A recording made by `ghl-contract run --record` says
+operation are skipped and counted in a note. A browser's capture holds every host the application
+talked to: with a base URL (`check --base-url`), only entries under it are judged, their paths read
+from that base (`https://myapp.example/api/invoices/7` is then no invoice); without one, a path may
+carry a base before the operation's own (a gateway's `/v1`), and a note names the hosts judged when
+there are several. A recording made by `ghl-contract run --record` says
 which requests were meant to be refused (`_ghl.expect`): those are judged by whether the server
 refused them, not against the request contract. A HAR file is one JSON document, so it is read
 whole (at most `settings.MAX_DOCUMENT_BYTES`); large captures stream as NDJSON.
@@ -50,9 +54,33 @@ def _headers(recorded: Any) -> dict[str, str] | None:
             for h in recorded if isinstance(h, dict)}
 
 
+def _under(base: str | None) -> tuple[str, str, str] | None:
+    """A base URL as (scheme, host, path without its trailing slash), compared case-blind."""
+    if base is None:
+        return None
+    parts = urlsplit(base)
+    return parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/")
+
+
+def _route(url: Any, base: tuple[str, str, str] | None) -> tuple[str, str] | None:
+    """(host, path to match) of an entry's URL; None when it is not under `base`."""
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url)
+    if base is None:
+        return parts.netloc.lower(), parts.path
+    scheme, host, prefix = base
+    if (parts.scheme.lower(), parts.netloc.lower()) != (scheme, host) or not (
+            parts.path == prefix or parts.path.startswith(prefix + "/")):
+        return None
+    return host, parts.path[len(prefix):]
+
+
 def read_har(path: Path, name: str, manifest: Manifest,
-             limits: Limits | None = None) -> Iterator[Item]:
+             limits: Limits | None = None, base_url: str | None = None) -> Iterator[Item]:
+    """The items of a HAR file; `base_url`: judge only the entries under it (see above)."""
     limits = limits or Limits()
+    base = _under(base_url)
     text = read_whole(path, name, limits.document)
     if isinstance(text, Problem):
         yield text
@@ -73,7 +101,8 @@ def read_har(path: Path, name: str, manifest: Manifest,
         yield Problem(f"{name} is not a HAR file: it has no log.entries list.")
         return
     del har, log  # only the entries are needed from here on
-    skipped = 0
+    skipped = elsewhere = 0
+    hosts: dict[str, None] = {}  # the hosts of judged entries, in order
     for number, entry in enumerate(entries, 1):
         where = f"{name}#entry {number}"
         request = entry.get("request") if isinstance(entry, dict) else None
@@ -81,19 +110,31 @@ def read_har(path: Path, name: str, manifest: Manifest,
         if not isinstance(request, dict) or not isinstance(response, dict):
             yield Problem(f"{where} is not a HAR entry with a request and a response.")
             continue
-        url = request.get("url")
-        matched = manifest.match(str(request.get("method", "")),
-                                 urlsplit(url).path) if isinstance(url, str) else None
+        route = _route(request.get("url"), base)
+        if route is None and base is not None:
+            elsewhere += 1
+            continue
+        matched = manifest.match(str(request.get("method", "")), route[1],
+                                 based=base is None) if route is not None else None
         if matched is None:
             skipped += 1
             continue
+        hosts[route[0] if route is not None else ""] = None
         operation, parameters = matched
         annotation = entry.get(ANNOTATION)
         yield from _exchange(where, operation, parameters, request, response,
                              annotation if isinstance(annotation, dict) else {}, limits.values)
+    if elsewhere:
+        yield Note(f"{name}: {_entries(elsewhere)} not under {base_url} skipped.")
     if skipped:
-        yield Note(f"{name}: {skipped} entr{'y' if skipped == 1 else 'ies'} of no known "
-                   "operation skipped.")
+        yield Note(f"{name}: {_entries(skipped)} of no known operation skipped.")
+    if len(hosts) > 1:
+        yield Note(f"{name}: entries of {len(hosts)} hosts were judged ({', '.join(hosts)}); "
+                   "--base-url URL judges only those of one API.")
+
+
+def _entries(count: int) -> str:
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
 
 
 def _exchange(where: str, operation: Operation, parameters: dict[str, str],
