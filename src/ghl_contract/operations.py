@@ -118,10 +118,6 @@ class Operation:
     creates: Creates | None = None
     primary: bool = False
     preflight: bool = False  # the read a live run sends first, to learn the token is accepted
-    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_pattern", _route_pattern(self.path))
 
     def __repr__(self) -> str:
         return f"<Operation {self.id}: {self.label}>"
@@ -154,7 +150,7 @@ class Operation:
     def match(self, path: str) -> tuple[str, dict[str, str]] | None:
         """(base path, path parameters) when `path` is this operation's path behind a base
         path ("" or "/v1"...); None otherwise."""
-        return _route_match(self._pattern, path)
+        return _route_match(self.path, path)
 
     def body_schema(self, status: int) -> str:
         """The schema a response body of `status` is judged by: the documented one, else the
@@ -166,6 +162,7 @@ class Operation:
         return status in self.responses
 
 
+@cache
 def _route_pattern(path: str) -> re.Pattern[str]:
     """The paths of template `path`: literal parts as they are, each {name} one segment; a base
     path may come before, a trailing slash may follow (or not, where the template ends with one:
@@ -176,8 +173,9 @@ def _route_pattern(path: str) -> re.Pattern[str]:
     return re.compile(f"(?P<_base>(?:/[^/]+)*?){regex}/?")
 
 
-def _route_match(pattern: re.Pattern[str], path: str) -> tuple[str, dict[str, str]] | None:
-    found = pattern.fullmatch(path)
+def _route_match(template: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """(base path, path parameters) when `path` is one of template's paths; None otherwise."""
+    found = _route_pattern(template).fullmatch(path)
     if found is None:
         return None
     values = {name: unquote(value) for name, value in found.groupdict().items()
@@ -194,13 +192,9 @@ class Elsewhere:
     id: str
     method: str
     path: str
-    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_pattern", _route_pattern(self.path))
 
     def match(self, path: str) -> tuple[str, dict[str, str]] | None:
-        return _route_match(self._pattern, path)
+        return _route_match(self.path, path)
 
 
 @dataclass(frozen=True)

@@ -161,12 +161,7 @@ class ContractRegistry:
         each parameter a property with its schema, the required ones required."""
         key = (f"{operation.id}:{location}", False)
         if key not in self._validators:
-            base = self.operation_uri(operation)
-            parameters = operation.in_(location)
-            schema = {"type": "object",
-                      "properties": {p.name: _rebased(p.schema, base) for p in parameters},
-                      "required": [p.name for p in parameters if p.required]}
-            self._validators[key] = self._compile(schema, False)
+            self._validators[key] = self._compile(self._parameters(operation, location), False)
         return self._validators[key]
 
     def request_parameters_validator(self, operation: Operation) -> jsonschema_rs.Validator:
@@ -175,17 +170,19 @@ class ContractRegistry:
         ``/header/Version``); a location left out of the object is not checked."""
         key = (f"{operation.id}:request", False)
         if key not in self._validators:
-            base = self.operation_uri(operation)
-            locations: dict[str, Schema] = {}
-            for parameter in operation.parameters:
-                where = locations.setdefault(parameter.location, {
-                    "type": "object", "properties": {}, "required": []})
-                where["properties"][parameter.name] = _rebased(parameter.schema, base)
-                if parameter.required:
-                    where["required"].append(parameter.name)
+            locations = {location: self._parameters(operation, location)
+                         for location in dict.fromkeys(p.location for p in operation.parameters)}
             self._validators[key] = self._compile(
                 {"type": "object", "properties": locations}, False)
         return self._validators[key]
+
+    def _parameters(self, operation: Operation, location: str) -> Schema:
+        """`operation`'s parameters in `location` as one object schema."""
+        base = self.operation_uri(operation)
+        parameters = operation.in_(location)
+        return {"type": "object",
+                "properties": {p.name: _rebased(p.schema, base) for p in parameters},
+                "required": [p.name for p in parameters if p.required]}
 
     def _compile(self, schema: Schema, strict: bool) -> jsonschema_rs.Validator:
         shape = close_objects if strict else copy.deepcopy
