@@ -165,8 +165,8 @@ class Operation:
 @cache
 def _route_pattern(path: str) -> re.Pattern[str]:
     """The paths of template `path`: literal parts as they are, each {name} one segment; a base
-    path may come before, a trailing slash may follow (or not, where the template ends with one:
-    /invoices/)."""
+    path may come before, a trailing slash may follow (or not, where the template ends with
+    one)."""
     parts = _PARAMETER.split(path.rstrip("/"))
     regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
                     for index, part in enumerate(parts))
@@ -186,8 +186,8 @@ def _route_match(template: str, path: str) -> tuple[str, dict[str, str]] | None:
 @dataclass(frozen=True)
 class Elsewhere:
     """A route of the API that no operation of the manifest describes (`other-routes/`): known
-    so that its requests are not taken for an operation's (`GET /invoices/template` is no
-    invoice whose id is "template"), and not judged."""
+    so that its requests are not taken for an operation's (the listing of invoice templates is
+    no invoice whose id is "template"), and not judged."""
 
     id: str
     method: str

@@ -6,12 +6,13 @@ the body as it travelled, the schema of that status, the invariants (with what w
 body, or the query of a request without one) and the rate-limit headers. Entries of no known
 operation are skipped and counted in a note. A browser's capture holds every host the application
 talked to: with a base URL (`check --base-url`), only entries under it are judged, their paths read
-from that base (`https://myapp.example/api/invoices/7` is then no invoice); without one, a path may
-carry a base before the operation's own (a gateway's `/v1`), and a note names the hosts judged when
-there are several. A recording made by `ghl-contract run --record` says
-which requests were meant to be refused (`_ghl.expect`): those are judged by whether the server
-refused them, not against the request contract. A HAR file is one JSON document, so it is read
-whole (at most `settings.MAX_DOCUMENT_BYTES`); large captures stream as NDJSON.
+from that base (the application's own API, whose paths may end as HighLevel's do, is then not
+judged); without one, a path may carry a base before the operation's own (a gateway's `/v1`), and
+a note names the hosts judged when there are several. A recording made by `ghl-contract run
+--record` says which requests were meant to be refused (`_ghl.expect`): those are judged by
+whether the server refused them, not against the request contract. A HAR file is one JSON
+document, so it is read whole (at most `settings.MAX_DOCUMENT_BYTES`); large captures stream as
+NDJSON.
 """
 
 from __future__ import annotations
