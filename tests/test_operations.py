@@ -287,3 +287,13 @@ def test_the_entry_takes_the_parameters_highlevel_documents(vendor_dir: Path,
                if r.operation_id == operation.id)
     documented = sorted((p["in"], p["name"], bool(p.get("required"))) for p in raw["parameters"])
     assert sorted((p.location, p.name, p.required) for p in operation.parameters) == documented
+
+
+def test_no_path_of_the_api_is_spelled_in_the_package() -> None:
+    """The manifest is data (issue 12: `grep -rn "/invoices/" src/` finds nothing): a path in
+    code or in the package's own files would be a second copy of it."""
+    package = Path(__file__).resolve().parents[1] / "src"
+    spelled = [str(path.relative_to(package)) for path in sorted(package.rglob("*"))
+               if path.is_file() and path.suffix in (".py", ".json")
+               and "/invoices/" in path.read_text(encoding="utf-8")]
+    assert spelled == []
