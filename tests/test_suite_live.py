@@ -272,3 +272,24 @@ def test_what_the_run_made_is_verified_at_the_right_pointer(
     assert run.code == 1, run.output
     assert (rule, pointer) in run.rules()
     assert left == ([], [])
+
+
+def test_a_live_run_lives_with_the_baseline_of_its_drift(tmp_path: Path) -> None:
+    """Issue 14's acceptance against a live drifted mock, where the lifecycle runs too: the
+    conversion's drift acknowledged, the invoice read back is not held to the same field again
+    (a read-back-mismatch of it would fail the run the baseline lets live)."""
+    fast = ("--allow-writes", "--max-writes", BUDGET, "--rate-limit", "1000/1s")
+    with serve(MockApp(SEED, drift="changed-type", rate_limit=(100_000, 10.0))) as drifted:
+        first = run_suite(*_live(drifted, *fast), report_dir=tmp_path / "first")
+        assert first.code == 1, first.output
+        baseline = tmp_path / "baseline.json"
+        made = subprocess.run(
+            [sys.executable, "-m", "ghl_contract", "baseline",
+             str(tmp_path / "first" / "drift-report.json"), "-o", str(baseline)],
+            capture_output=True, text=True, timeout=60, check=False, env=clean_environment())
+        assert made.returncode == 0, made.stderr
+        again = run_suite(*_live(drifted, *fast, "--baseline", str(baseline)),
+                          report_dir=tmp_path / "again")
+    assert again.code == 0, again.output
+    assert again.report()["findings"] == []
+    assert again.report()["summary"]["acknowledged"] > 0

@@ -76,10 +76,16 @@ class Seen:
     """One exchange of the run and what the examiner found in it."""
 
     exchange: Exchange
-    findings: tuple[Finding, ...]
+    findings: tuple[Finding, ...]  # those that can fail a test
     request: Any
     operation: Operation
     path: Mapping[str, str]
+    acknowledged: tuple[Finding, ...] = ()  # found, and acknowledged by the run's baseline
+
+    @property
+    def reported(self) -> tuple[Finding, ...]:
+        """Every finding of the exchange, acknowledged or not: each change that has its own."""
+        return (*self.findings, *self.acknowledged)
 
     def body(self) -> Any:
         """The answer's JSON (None when it is not JSON)."""
@@ -149,9 +155,14 @@ class RunContext:
 
     def unacknowledged(self, findings: Sequence[Finding]) -> list[Finding]:
         """The findings the run's baseline does not acknowledge: those that can fail a test."""
+        return self.sorted_out(findings)[0]
+
+    def sorted_out(self, findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
+        """`findings` as (those that can fail a test, those the run's baseline acknowledges)."""
         if self.baseline is None:
-            return list(findings)
-        return [f for f in findings if self.baseline.acknowledging(f) is None]
+            return list(findings), []
+        acknowledged = [f for f in findings if self.baseline.acknowledging(f) is not None]
+        return [f for f in findings if f not in acknowledged], acknowledged
 
     def skipped(self, test_id: str, reason: str) -> None:
         tests = self.skipped_writes.setdefault(reason, [])
@@ -296,7 +307,9 @@ class Probe:
         stamped = [replace(f, source=self.test_id, operation=seen.operation.id,
                            status=seen.exchange.status) for f in findings]
         self.run.record(stamped)
-        return replace(seen, findings=(*seen.findings, *self.run.unacknowledged(stamped)))
+        failing, acknowledged = self.run.sorted_out(stamped)
+        return replace(seen, findings=(*seen.findings, *failing),
+                       acknowledged=(*seen.acknowledged, *acknowledged))
 
     def generated(self, kind: str, count: int) -> list[GeneratedCase]:
         """`count` generated `valid` or `invalid` requests to the run's estimates and location.
@@ -397,8 +410,8 @@ class Probe:
         if self.run.unanswered == UNANSWERED_LIMIT:
             self._stop(f"The run stopped: {self.target.base_url} left {UNANSWERED_LIMIT} "
                        "requests in a row without an answer (timeout or connection error).")
-        return Seen(exchange, tuple(self.run.unacknowledged(findings)), body, operation,
-                    dict(path))
+        failing, acknowledged = self.run.sorted_out(findings)
+        return Seen(exchange, tuple(failing), body, operation, dict(path), tuple(acknowledged))
 
     def converted(self, key: str) -> Seen:
         """The documented request to the run's estimate `key`, sent once per run and shared by
