@@ -282,6 +282,7 @@ def test_a_live_run_lives_with_the_baseline_of_its_drift(tmp_path: Path) -> None
     with serve(MockApp(SEED, drift="changed-type", rate_limit=(100_000, 10.0))) as drifted:
         first = run_suite(*_live(drifted, *fast), report_dir=tmp_path / "first")
         assert first.code == 1, first.output
+        assert "run again with --cleanup none to keep what cleanup deletes" in first.stdout
         baseline = tmp_path / "baseline.json"
         made = subprocess.run(
             [sys.executable, "-m", "ghl_contract", "baseline",
@@ -293,3 +294,25 @@ def test_a_live_run_lives_with_the_baseline_of_its_drift(tmp_path: Path) -> None
     assert again.code == 0, again.output
     assert again.report()["findings"] == []
     assert again.report()["summary"]["acknowledged"] > 0
+
+
+def test_with_cleanup_none_each_failing_findings_curl_shows_the_same_drift_again(
+        tmp_path: Path) -> None:
+    """Issue 17's acceptance against a live drifted mock: the objects a finding's curl names
+    are kept (--cleanup none), so the command, sent again, shows the same drift. The lifecycle's
+    tests delete their own estimate as a step of the lifecycle: a curl of theirs names an
+    estimate that is gone, and is not replayed here."""
+    with serve(MockApp(SEED, drift="changed-type", rate_limit=(100_000, 10.0))) as drifted:
+        run = run_suite(*_live(drifted, "--allow-writes", "--max-writes", BUDGET, "--rate-limit",
+                               "1000/1s", "--cleanup", "none"), report_dir=tmp_path / "reports")
+        assert run.code == 1, run.output
+        failing = [f for f in run.report()["findings"] if f["severity"] == "breaking"
+                   and not f["source"].startswith("test_lifecycle.py")]
+        assert failing
+        for found in failing:
+            replayed = subprocess.run(["bash", "-c", found["curl"]], capture_output=True,
+                                      text=True, timeout=30, check=False,
+                                      env=clean_environment({"GHL_TOKEN": HOME.token}))
+            answer = json.loads(replayed.stdout)
+            assert (found["pointer"], type(answer["invoice"]["amountDue"])) == (
+                "/invoice/amountDue", str), found["curl"]

@@ -168,6 +168,9 @@ def invoice_lines(report: Report) -> list[str]:
     else:
         lines = [f"{plural(len(done), 'object')} created and cleaned up "
                  f"({', '.join(sorted({c.cleanup.value for c in done}))})."] if done else []
+        if done and any(f.curl for f in report.findings):
+            lines.append("A reproduce command may name an object the run has since deleted: run "
+                         "again with --cleanup none to keep what cleanup deletes, for replaying.")
     lines.extend(f"Left on the target: {c.kind} {c.id}" + (f" (number {c.number})" if c.number
                                                            else "")
                  + f" in location {c.location}: {c.cleanup.value}"
