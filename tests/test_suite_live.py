@@ -98,19 +98,26 @@ def test_a_refused_token_ends_the_run_before_any_write(live_mock: Running[MockAp
     assert live_mock.app.store.invoices() == []
 
 
-def test_a_run_stopped_by_sigterm_cleans_up_within_15_s(live_mock: Running[MockApp],
-                                                        tmp_path: Path) -> None:
-    reports = tmp_path / "reports"
+def _run_until(live_mock: Running[MockApp], reports: Path, *, invoices: int,
+               output: int) -> subprocess.Popen[bytes]:
+    """A live run in its own process, once the mock holds `invoices` invoices it converted."""
     command = [sys.executable, "-m", "ghl_contract", "run",
                *_live(live_mock, "--allow-writes", "--max-writes", BUDGET, "--max-examples",
                       "50"), "--report-dir", str(reports)]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=clean_environment(), cwd=tmp_path)
+    child = subprocess.Popen(command, stdout=output, stderr=output, env=clean_environment(),
+                             cwd=reports.parent)
     deadline = time.monotonic() + 60
-    while not live_mock.app.store.invoices():  # its first conversion
+    while len(live_mock.app.store.invoices()) < invoices:
         assert child.poll() is None, child.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.01)
+    return child
+
+
+def test_a_run_stopped_by_sigterm_cleans_up_within_15_s(live_mock: Running[MockApp],
+                                                        tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    child = _run_until(live_mock, reports, invoices=1, output=subprocess.PIPE)  # its first
     child.send_signal(signal.SIGTERM)
     stopped = time.monotonic()
     out, err = child.communicate(timeout=30)
@@ -130,16 +137,7 @@ def test_a_run_stopped_by_sigterm_cleans_up_within_15_s(live_mock: Running[MockA
 def test_cleanup_undoes_what_a_killed_run_left_and_is_idempotent(
         live_mock: Running[MockApp], tmp_path: Path) -> None:
     reports = tmp_path / "reports"
-    command = [sys.executable, "-m", "ghl_contract", "run",
-               *_live(live_mock, "--allow-writes", "--max-writes", BUDGET, "--max-examples",
-                      "50"), "--report-dir", str(reports)]
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env=clean_environment(), cwd=tmp_path)
-    deadline = time.monotonic() + 60
-    while len(live_mock.app.store.invoices()) < 2:
-        assert child.poll() is None
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    child = _run_until(live_mock, reports, invoices=2, output=subprocess.DEVNULL)
     child.kill()  # no cleanup at all: the ledger is all that is left
     child.wait(timeout=10)
     _, invoices = _left_by_the_run(live_mock.app)
