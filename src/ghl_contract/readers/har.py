@@ -112,15 +112,18 @@ def read_har(path: Path, name: str, manifest: Manifest,
             yield Problem(f"{where} is not a HAR entry with a request and a response.")
             continue
         route = _route(request.get("url"), base)
-        if route is None and base is not None:
-            elsewhere += 1
+        if route is None:  # not under the base URL, or no URL at all
+            if base is not None:
+                elsewhere += 1
+            else:
+                skipped += 1
             continue
-        matched = manifest.match(str(request.get("method", "")), route[1],
-                                 based=base is None) if route is not None else None
+        host, route_path = route
+        matched = manifest.match(str(request.get("method", "")), route_path, based=base is None)
         if matched is None:
             skipped += 1
             continue
-        hosts[route[0] if route is not None else ""] = None
+        hosts[host] = None
         operation, parameters = matched
         annotation = entry.get(ANNOTATION)
         yield from _exchange(where, operation, parameters, request, response,
